@@ -1,0 +1,99 @@
+"""Stage 3: assemble converted fragments into the Book every builder reads."""
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+
+from .bibliography import compile_bibliography
+from .links import LinkStats, build_index, resolve_fragment
+from .model import Article, Book, BookMeta, Fragment, Problem
+from .titles import normalize_title, unique
+
+__all__ = ["assemble_book", "title_sort_key", "fill_meta"]
+
+
+def title_sort_key(title: str) -> tuple[str, str]:
+    """Sort titles as a reader expects: diacritics and case do not count."""
+    folded = unicodedata.normalize("NFKD", title)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
+    return folded, title
+
+
+def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
+    """Fill what the user left empty, in one visible chain (as pandoc does)."""
+    if not meta.identifier:
+        meta.identifier = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"wikibind:{meta.title}:{meta.language}"))
+    if not meta.date:
+        meta.date = source_date
+    return meta
+
+
+def assemble_book(fragments: list[Fragment], redirects: list[Article], images: dict[str, bytes],
+                  meta: BookMeta, problems: list[Problem]) -> Book:
+    """Order chapters, settle ids, resolve links and compile the bibliography."""
+    problems = list(problems)
+    chosen = _settle_titles(fragments, problems)
+    chosen.sort(key=lambda f: title_sort_key(f.title))
+    _settle_ids(chosen)
+    index, redirect_problems = build_index(chosen, redirects)
+    problems += redirect_problems
+    stats = LinkStats()
+    chapters = []
+    for fragment in chosen:
+        chapters.append(resolve_fragment(fragment, index, images, stats))
+        problems += fragment.problems
+    aliases: dict[str, list[str]] = {}
+    for alias, target in index.aliases.items():
+        aliases.setdefault(index.chapters[target], []).append(alias)
+    for chapter in chapters:
+        chapter.aliases = sorted(aliases.get(chapter.id, []))
+    bibliography, bib_counts = compile_bibliography(chapters)
+    used = {name for ch in chapters for name in re.findall(r'src="img:([^"]+)"', ch.html + "".join(n.html for n in ch.notes))}
+    book_stats = {
+        "articles": len(chapters),
+        "redirects": len(redirects),
+        "links": {"internal": stats.internal, "dangling": stats.dangling,
+                  "missing_sections": stats.missing_sections,
+                  "wanted": dict(sorted(stats.wanted.items(), key=lambda kv: (-kv[1], kv[0])))},
+        "wanted_by": {t: sorted(by) for t, by in sorted(stats.wanted_by.items())},
+        "notes": sum(len(ch.notes) for ch in chapters),
+        "sources": len(bibliography),
+        "bibliography": bib_counts,
+        "images": {"embedded": stats.images_embedded, "missing": sorted(set(stats.images_missing))},
+    }
+    return Book(meta=meta, chapters=chapters, bibliography=bibliography,
+                images={name: images[name] for name in sorted(used)}, stats=book_stats,
+                problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)))
+
+
+def _settle_titles(fragments: list[Fragment], problems: list[Problem]) -> list[Fragment]:
+    """Keep one article per title; the first file (by name) wins a collision."""
+    seen: dict[str, Fragment] = {}
+    for fragment in sorted(fragments, key=lambda f: f.file):
+        key = normalize_title(fragment.title)
+        if key in seen:
+            problems.append(Problem(fragment.file, "error", f"title collision: '{fragment.title}' is also the "
+                                                            f"title of {seen[key].file}; this file was left out"))
+            continue
+        seen[key] = fragment
+    return list(seen.values())
+
+
+def _settle_ids(fragments: list[Fragment]) -> None:
+    """Make chapter ids unique (two titles can slug alike) by renaming the later one."""
+    taken: set[str] = {"bibliography", "contents", "titlepage"}
+    for fragment in fragments:
+        old = fragment.chapter_id
+        new = unique(old, taken)
+        if new == old:
+            continue
+        pattern = re.compile(rf'(?<=["#]){re.escape(old)}(?=--|")')
+        fragment.chapter_id = new
+        fragment.html = pattern.sub(new, fragment.html)
+        for section in fragment.sections:
+            section.id = new + section.id[len(old):]
+        for note in fragment.notes:
+            note.id = new + note.id[len(old):]
+            note.ref_ids = [new + r[len(old):] for r in note.ref_ids]
+            note.html = pattern.sub(new, note.html)

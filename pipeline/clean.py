@@ -1,0 +1,212 @@
+"""Stage 1: undo the export's damage, one page at a time (pure functions).
+
+The export dialect is described in the README: wikilinks exported as raw
+``"<a href="Page.md" class="wikilink">"text</a>`` with stray quotes, note
+definitions at the end of the page, category links, redirect pages and
+MediaWiki markup pandoc did not convert.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from urllib.parse import quote
+
+from .model import Article, Problem, SourceFile
+from .titles import normalize_title, title_from_filename
+
+__all__ = ["decode", "clean_article", "read_article", "IMAGE_SUFFIXES"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+# A wikilink element. The stray quote before `<a` is an artefact; when it is
+# there, so is the one before the link text ((?(1)") removes exactly that one).
+# Inside a block quote the wrapped tag's later lines start with `> `.
+_IN_TAG = r'(?:[^<>\n]|\n[ \t]*(?:>[ \t]?)*)'
+_WIKILINK = re.compile(
+    rf'(")?<a\s{_IN_TAG}*?\bclass="wikilink"{_IN_TAG}*>(?(1)")(.*?)</a\s*>',
+    re.S,
+)
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!.*\.md$)")
+_REDIRECT = re.compile(
+    r'^\s*(?:\d+\.\s+|[-*]\s+|#\s*)?REDIRECT\s*:?\s*<a href="wiki:([^"#]*)(?:#[^"]*)?">',
+    re.I,
+)
+_REFERENCES_TAG = re.compile(r"<references\s*/>|<references>\s*</references>", re.I)
+_NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?(.*)$")
+_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+_FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
+_BOLD_ITALIC = re.compile(r"'''''(?=\S)((?:[^'\n]|'(?!'''')|\n(?!\s*\n))+?)'''''")
+_BOLD = re.compile(r"'''(?=[^\s'])((?:[^'\n]|'(?!'')|\n(?!\s*\n))+?)'''")
+_ITALIC = re.compile(r"(?<!')''(?=[^\s'])((?:[^'\n]|'(?!')|\n(?!\s*\n))+?)''(?!')")
+_TITLE = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$")
+_HEADING = re.compile(r"^#{1,6}[ \t]")
+
+
+def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
+    """Return the text of a source file, or None with the reason it is unusable.
+
+    UTF-8 is expected. A file that is not UTF-8 but reads as Windows-1252 (the
+    usual culprit) is used with a warning; anything else is an error.
+    """
+    data = source.data
+    if not data.strip():
+        return None, [Problem(source.name, "error", "empty file: nothing to include")]
+    if b"\x00" in data[:8192]:
+        return None, [Problem(source.name, "error", "binary file, not Markdown text: skipped")]
+    try:
+        text = data.decode("utf-8-sig")
+        problems: list[Problem] = []
+    except UnicodeDecodeError as err:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            return None, [Problem(source.name, "error",
+                                  f"not UTF-8 text (bad byte at offset {err.start}) "
+                                  "and not Windows-1252 either: skipped")]
+        problems = [Problem(source.name, "warning",
+                            f"not valid UTF-8 (bad byte at offset {err.start}); "
+                            "read as Windows-1252 — please re-save it as UTF-8")]
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 16:
+        return None, [Problem(source.name, "error", "binary file, not Markdown text: skipped")]
+    return text, problems
+
+
+def read_article(source: SourceFile) -> Article | None:
+    """Decode and clean one source file; None when it cannot be used at all."""
+    text, problems = decode(source)
+    if text is None:
+        return Article(file=source.name, title="", problems=problems)
+    article = clean_article(source.name, text)
+    article.problems[:0] = problems
+    return article
+
+
+def clean_article(name: str, text: str) -> Article:
+    """Turn one exported page into an Article (see the module docstring)."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    categories: list[str] = []
+    text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories), text)
+
+    redirect = _REDIRECT.match(text)
+    if redirect:
+        from urllib.parse import unquote
+
+        return Article(file=name, title=title_from_filename(name),
+                       redirect=normalize_title(unquote(redirect.group(1))),
+                       categories=categories)
+
+    text = _REFERENCES_TAG.sub("", text)
+    lines = text.split("\n")
+    title, lines = _take_title(lines, name)
+    body, notes, problems = _take_notes(lines, name)
+    body = _mediawiki_emphasis(body)
+    body = _drop_empty_sections(body)
+    return Article(file=name, title=title, markdown=body.strip() + "\n", notes=notes,
+                   categories=categories, problems=problems)
+
+
+def _rewrite_link(match: re.Match[str], categories: list[str]) -> str:
+    """Return one wikilink as ``<a href="wiki:…">`` (categories are collected)."""
+    label = match.group(2)
+    href = _HREF.search(match.group(0))
+    target = html.unescape(href.group(1)).strip() if href else ""
+    if _SCHEME.match(target):  # an external link that was marked as a wikilink
+        return f'<a href="{html.escape(target)}">{label}</a>'
+    if target.lower().endswith(".md"):
+        target = target[:-3]
+    page, _, section = target.partition("#")
+    if normalize_title(page).lower().startswith("category:"):
+        category = normalize_title(page.split(":", 1)[1])
+        if category and category not in categories:
+            categories.append(category)
+        return ""
+    href_value = "wiki:" + quote(page, safe="") + ("#" + quote(section, safe="") if section else "")
+    return f'<a href="{href_value}">{label}</a>'
+
+
+def _take_title(lines: list[str], name: str) -> tuple[str, list[str]]:
+    """Split off the first `# Heading` (when it opens the page) as the title."""
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        m = _TITLE.match(line)
+        if m:
+            title = re.sub(r"[*_`]+", "", html.unescape(m.group(1))).strip()
+            if title:
+                return unicodedata.normalize("NFC", " ".join(title.split())), lines[i + 1:]
+        break
+    return title_from_filename(name), lines
+
+
+def _take_notes(lines: list[str], name: str) -> tuple[str, dict[str, str], list[Problem]]:
+    """Remove note definitions; turn references into ``<sup data-note>`` markers."""
+    body: list[str] = []
+    notes: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    current: list[str] | None = None
+    in_fence = ""
+    for line in lines:
+        fence = _FENCE.match(line)
+        if in_fence:
+            body.append(line)
+            if fence and fence.group(1)[0] == in_fence[0] and len(fence.group(1)) >= len(in_fence):
+                in_fence = ""
+            continue
+        definition = _NOTE_DEF.match(line)
+        if definition:
+            label = definition.group(1)
+            if label in notes:
+                problems.append(Problem(name, "warning", f"note [^{label}] is defined twice; the first is kept"))
+                current = []
+            else:
+                current = notes.setdefault(label, [])
+            current.append(definition.group(2))
+            continue
+        if current is not None and (not line.strip() or line.startswith((" ", "\t"))):
+            current.append(line.strip())
+            continue
+        current = None
+        if fence:
+            in_fence = fence.group(1)
+        body.append(line)
+    joined = {label: " ".join(" ".join(parts).split()) for label, parts in notes.items()}
+
+    used: list[str] = []
+
+    def ref(m: re.Match[str]) -> str:
+        label = m.group(1)
+        if label not in joined:
+            return m.group(0)  # reported below; left as the reader wrote it
+        used.append(label)
+        return f'<sup data-note="{html.escape(label)}"></sup>'
+
+    text = _NOTE_REF.sub(ref, "\n".join(body))
+    for label in dict.fromkeys(_NOTE_REF.findall(text)):
+        problems.append(Problem(name, "warning", f"note [^{label}] is referenced but never defined"))
+    for label in joined:
+        if label not in used:
+            problems.append(Problem(name, "warning", f"note [^{label}] is defined but never referenced"))
+    return text, {k: v for k, v in joined.items() if k in used}, problems
+
+
+def _mediawiki_emphasis(text: str) -> str:
+    """Turn leftover `'''bold'''` and `''italic''` into Markdown."""
+    text = _BOLD_ITALIC.sub(r"***\1***", text)
+    text = _BOLD.sub(r"**\1**", text)
+    return _ITALIC.sub(r"*\1*", text)
+
+
+def _drop_empty_sections(text: str) -> str:
+    """Drop headings left with nothing under them (`## References` once cleaned)."""
+    lines = text.split("\n")
+    keep: list[str] = []
+    for i, line in enumerate(lines):
+        if _HEADING.match(line) and line.lstrip("#").strip().lower() in {"references", "notes", "footnotes"}:
+            rest = next((later for later in lines[i + 1:] if later.strip()), "")
+            if not rest or _HEADING.match(rest):
+                continue
+        keep.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(keep))

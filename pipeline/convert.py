@@ -1,0 +1,147 @@
+"""Stage 2: Markdown to sanitised XHTML fragments, many articles per pandoc run.
+
+Starting pandoc costs tens of milliseconds, so a whole chunk of articles (and
+their notes) goes through one process, separated by split tokens made of
+letters and digits only: such a token survives every Markdown context
+verbatim, even one an unclosed code fence swallowed. If a token still goes
+missing, the chunk falls back to one process per article, so one odd page
+can never garble its neighbours.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+
+import pypandoc
+from lxml import etree
+
+from .model import Article, Fragment, Note, Problem, Section
+from .sanitize import parse_fragment, sanitize, to_xhtml
+from .titles import slugify, unique
+
+__all__ = ["convert_articles", "chapter_id_for", "PandocError", "PANDOC_LIMITS"]
+
+# Pandoc's own guards: no file or network access, bounded memory and time.
+PANDOC_LIMITS = {"memory": "1500m", "seconds_per_mb": 60.0, "min_seconds": 30.0}
+_READER = "gfm-tex_math_dollars-tex_math_gfm-emoji"
+
+
+class PandocError(RuntimeError):
+    """pandoc failed, timed out or ran out of its memory allowance."""
+
+
+def chapter_id_for(title: str) -> str:
+    """Return the chapter id a title gets before collisions are settled."""
+    return "ch-" + slugify(title)
+
+
+def convert_articles(articles: list[Article]) -> list[Fragment]:
+    """Convert cleaned articles (not redirects) into fragments, in one pandoc run."""
+    segments: list[str] = []
+    for article in articles:
+        segments.append(article.markdown)
+        segments.extend(article.notes.values())
+    try:
+        outputs = _pandoc_batch(segments)
+    except PandocError:
+        outputs = None
+    if outputs is None:
+        return [_convert_alone(a) for a in articles]
+    fragments = []
+    position = 0
+    for article in articles:
+        count = 1 + len(article.notes)
+        fragments.append(_fragment(article, outputs[position:position + count]))
+        position += count
+    return fragments
+
+
+def _convert_alone(article: Article) -> Fragment:
+    """Convert one article on its own; a failure leaves a chapter that says so."""
+    segments = [article.markdown, *article.notes.values()]
+    try:
+        outputs = _pandoc_batch(segments)
+        if outputs is None:
+            raise PandocError("the page's Markdown could not be split back into its parts")
+    except PandocError as err:
+        failed = Article(file=article.file, title=article.title, categories=article.categories,
+                         problems=[*article.problems, Problem(
+                             article.file, "error", f"pandoc could not convert it ({err}); "
+                             "the chapter holds only its title")])
+        return _fragment(failed, [""])
+    return _fragment(article, outputs)
+
+
+def _pandoc_batch(segments: list[str]) -> list[str] | None:
+    """Run pandoc once over all segments; None when the split tokens do not survive."""
+    nonce = secrets.token_hex(6)
+    token = f"WBSPLIT{nonce}N"
+    markdown = "".join(f"{segment}\n\n{token}{i}\n\n" for i, segment in enumerate(segments))
+    size_mb = len(markdown.encode("utf-8")) / 1e6
+    timeout = max(PANDOC_LIMITS["min_seconds"], PANDOC_LIMITS["seconds_per_mb"] * size_mb)
+    command = [pypandoc.get_pandoc_path(), "--sandbox", "-f", _READER, "-t", "html5",
+               "--wrap=none", "+RTS", f"-M{PANDOC_LIMITS['memory']}", "-RTS"]
+    try:
+        done = subprocess.run(command, input=markdown.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as err:
+        raise PandocError(f"timed out after {timeout:.0f} s") from err
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise PandocError(message[-1] if message else f"exit status {done.returncode}")
+    parts = re.split(rf"(?:<p>)?{token}(\d+)(?:</p>)?\n?", done.stdout.decode("utf-8"))
+    found = parts[1::2]
+    if found != [str(i) for i in range(len(segments))]:
+        return None
+    return parts[0::2][:len(segments)]
+
+
+def _fragment(article: Article, outputs: list[str]) -> Fragment:
+    """Build a Fragment from pandoc's output for an article and its notes."""
+    cid = chapter_id_for(article.title)
+    body = parse_fragment(sanitize(outputs[0]))
+    taken: set[str] = set()
+    sections = _number_headings(body, cid, taken)
+    refs = _link_note_refs(body, cid)
+    notes = []
+    for (label, text), output in zip(article.notes.items(), outputs[1:]):
+        note_root = parse_fragment(sanitize(output))
+        for marker in note_root.iter("sup"):
+            marker.attrib.pop("data-note", None)  # a note inside a note is just text
+        notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
+                          text=text, ref_ids=refs.get(label, [])))
+    return Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
+                    sections=sections, notes=notes, categories=list(article.categories),
+                    problems=list(article.problems))
+
+
+def _number_headings(root: etree._Element, cid: str, taken: set[str]) -> list[Section]:
+    """Give every heading a chapter-namespaced id; h1 in a body becomes h2."""
+    sections = []
+    for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        if el.tag == "h1":
+            el.tag = "h2"
+        text = " ".join("".join(el.itertext()).split())
+        el.set("id", unique(f"{cid}--{slugify(text) or 'section'}", taken))
+        sections.append(Section(level=int(el.tag[1]), title=text, id=el.get("id")))
+    return sections
+
+
+def _link_note_refs(root: etree._Element, cid: str) -> dict[str, list[str]]:
+    """Turn ``<sup data-note>`` markers into note references; return ref ids per label."""
+    refs: dict[str, list[str]] = {}
+    for sup in list(root.iter("sup")):
+        label = sup.attrib.pop("data-note", None)
+        if label is None:
+            continue
+        ids = refs.setdefault(label, [])
+        ref_id = f"{cid}--ref-{slugify(label)}" + (f"-{len(ids) + 1}" if ids else "")
+        ids.append(ref_id)
+        for child in list(sup):
+            sup.remove(child)
+        sup.text = None
+        link = etree.SubElement(sup, "a", {"class": "noteref", "id": ref_id, "role": "doc-noteref",
+                                           "href": f"#{cid}--fn-{slugify(label)}"})
+        link.text = label
+    return refs

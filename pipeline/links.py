@@ -1,0 +1,166 @@
+"""Stage 3: resolve wikilinks and images into the book's own anchors.
+
+A link to a page in the book points at that chapter (or the section named
+after `#`); a link to a redirect points at its target; a link to anything
+else becomes plain text and is counted as "wanted", never a dead link.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from lxml import etree
+
+from .model import Article, Chapter, Fragment, Problem
+from .sanitize import parse_fragment, to_xhtml
+from .titles import normalize_title
+
+__all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment"]
+
+
+@dataclass
+class LinkIndex:
+    """Every title, alias and section anchor a wikilink can land on."""
+
+    chapters: dict[str, str] = field(default_factory=dict)  # title key -> chapter id
+    aliases: dict[str, str] = field(default_factory=dict)  # redirect key -> title key
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)  # chapter id -> {heading: anchor}
+
+    def find(self, page: str, section: str) -> tuple[str | None, bool]:
+        """Return (anchor, section_missing) for a link target; anchor None when dangling."""
+        key = normalize_title(page)
+        key = self.aliases.get(key, key)
+        chapter = self.chapters.get(key)
+        if chapter is None or not section:
+            return chapter, False
+        wanted = " ".join(unquote(section).replace("_", " ").split())
+        anchors = self.sections.get(chapter, {})
+        anchor = anchors.get(wanted) or anchors.get(wanted.casefold())
+        return (anchor, False) if anchor else (chapter, True)
+
+
+@dataclass
+class LinkStats:
+    """Counts for report.json's `links` and `images`."""
+
+    internal: int = 0
+    dangling: int = 0
+    missing_sections: int = 0
+    wanted: Counter = field(default_factory=Counter)
+    wanted_by: dict[str, set[str]] = field(default_factory=dict)
+    images_embedded: int = 0
+    images_missing: list[str] = field(default_factory=list)
+
+
+def build_index(fragments: list[Fragment], redirects: list[Article]) -> tuple[LinkIndex, list[Problem]]:
+    """Index chapters, their sections and the redirects that point at them."""
+    index = LinkIndex()
+    problems: list[Problem] = []
+    for fragment in fragments:
+        index.chapters[normalize_title(fragment.title)] = fragment.chapter_id
+        anchors: dict[str, str] = {}
+        for section in fragment.sections:
+            anchors.setdefault(section.title, section.id)
+            anchors.setdefault(section.title.casefold(), section.id)
+        index.sections[fragment.chapter_id] = anchors
+    targets = {normalize_title(r.title): (r.redirect or "", r.file) for r in redirects}
+    for alias, (target, file) in targets.items():
+        if alias in index.chapters:
+            problems.append(Problem(file, "warning", f"redirect '{alias}' has the same title as an "
+                                                     "article; the article wins"))
+            continue
+        seen = [alias]
+        key = normalize_title(target)
+        while key in targets and key not in index.chapters and key not in seen:
+            seen.append(key)
+            key = normalize_title(targets[key][0])
+        if key in seen:
+            problems.append(Problem(file, "warning", "redirect loop: " + " → ".join([*seen, key])))
+        elif key not in index.chapters:
+            problems.append(Problem(file, "warning", f"redirect to '{target}', which is not in the book"))
+        else:
+            index.aliases[alias] = key
+    return index, problems
+
+
+def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
+                     stats: LinkStats) -> Chapter:
+    """Return the chapter for a fragment with every wikilink and image resolved."""
+    root = parse_fragment(fragment.html)
+    _resolve_links(root, fragment, index, stats)
+    _resolve_images(root, fragment, images, stats)
+    notes = []
+    for note in fragment.notes:
+        note_root = parse_fragment(note.html)
+        _resolve_links(note_root, fragment, index, stats)
+        _resolve_images(note_root, fragment, images, stats)
+        note.html = to_xhtml(note_root)
+        notes.append(note)
+    return Chapter(id=fragment.chapter_id, title=fragment.title, file=fragment.file,
+                   html=to_xhtml(root), sections=fragment.sections, notes=notes,
+                   categories=fragment.categories)
+
+
+def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, stats: LinkStats) -> None:
+    for link in list(root.iter("a")):
+        href = link.get("href", "")
+        if not href.startswith("wiki:"):
+            continue
+        page, _, section = href[5:].partition("#")
+        page = unquote(page) or fragment.title
+        anchor, section_missing = index.find(page, section)
+        if anchor is None:
+            stats.dangling += 1
+            title = normalize_title(page)
+            stats.wanted[title] += 1
+            stats.wanted_by.setdefault(title, set()).add(fragment.title)
+            link.drop_tag()  # dangling: its text stays, the link goes
+            continue
+        stats.internal += 1
+        stats.missing_sections += section_missing
+        link.set("href", "#" + anchor)
+
+
+def _resolve_images(root: etree._Element, fragment: Fragment, images: dict[str, bytes],
+                    stats: LinkStats) -> None:
+    for img in list(root.iter("img")):
+        src = img.get("src", "")
+        name = _local_name(src)
+        caption = _caption_of(img)
+        if name is not None and name in images:
+            img.set("src", "img:" + name)
+            img.set("alt", img.get("alt") or caption or posixpath.basename(name))
+            img.attrib.pop("title", None)
+            stats.images_embedded += 1
+            continue
+        stats.images_missing.append(src)
+        why = "is not in the source folder" if name is not None else "is not a file of the book (only local images are used)"
+        fragment.problems.append(Problem(fragment.file, "warning", f"image '{src}' {why}; its caption is kept"))
+        text = img.get("alt") or ("" if caption else posixpath.basename(src))
+        parent = img.getparent()
+        if text:
+            span = etree.Element("span", {"class": "missing-image"})
+            span.text = f"[{text}]"
+            span.tail = img.tail
+            parent.replace(img, span)
+        else:
+            img.drop_tree()
+
+
+def _local_name(src: str) -> str | None:
+    """Return the source-relative name of a local image, None for anything else."""
+    src = unquote(src.strip())
+    if not src or ":" in src.split("/")[0] or src.startswith(("/", "\\")):
+        return None
+    name = posixpath.normpath(src.replace("\\", "/"))
+    return None if name.startswith("..") else name
+
+
+def _caption_of(img: etree._Element) -> str:
+    figure = img.getparent()
+    while figure is not None and figure.tag != "figure":
+        figure = figure.getparent()
+    caption = figure.find("figcaption") if figure is not None else None
+    return " ".join("".join(caption.itertext()).split()) if caption is not None else ""

@@ -1,0 +1,170 @@
+"""The one intermediate model: what flows from the cleaner to every builder.
+
+Stages pass these values along and never reach back to the Markdown:
+
+    SourceFile --clean--> Article --convert--> Fragment --assemble--> Book
+
+Every anchor in a `Book` is a document-wide unique id. Chapter ids start with
+``ch-``; an anchor inside a chapter is ``<chapter id>--<local part>``, so a
+builder can tell from an id alone which chapter file holds it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
+    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "owner_of",
+]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one input file, said so a person understands it."""
+
+    file: str
+    severity: str  # "error": the file was left out; "warning": it was used
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the report.json form."""
+        return {"file": self.file, "severity": self.severity, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of the export as read from disk: its name and raw bytes."""
+
+    name: str  # path relative to the source folder, POSIX separators
+    data: bytes
+
+
+@dataclass
+class Article:
+    """One wiki page with the export's damage undone.
+
+    `markdown` is GitHub-flavoured Markdown in which every wikilink is
+    ``<a href="wiki:Target#Section">text</a>`` and every note reference is
+    ``<sup data-note="label"></sup>``; note bodies live in `notes`.
+    """
+
+    file: str
+    title: str
+    markdown: str = ""
+    notes: dict[str, str] = field(default_factory=dict)  # label -> Markdown, source order
+    categories: list[str] = field(default_factory=list)
+    redirect: str | None = None  # target title when the page is a redirect
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """A heading inside a chapter."""
+
+    level: int  # 2 for ##, 3 for ###, ...
+    title: str  # plain text
+    id: str
+
+
+@dataclass
+class Note:
+    """A footnote of a chapter, numbered as in the source page."""
+
+    label: str
+    id: str
+    html: str  # XHTML of the note's content (block level)
+    text: str  # the note's Markdown source on one line, for the bibliography
+    ref_ids: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
+
+
+@dataclass
+class Fragment:
+    """An article converted to XHTML, with its links not yet resolved.
+
+    Wikilinks are still ``href="wiki:…"``; heading and note ids are already
+    namespaced by `chapter_id`.
+    """
+
+    file: str
+    title: str
+    chapter_id: str
+    html: str
+    sections: list[Section]
+    notes: list[Note]
+    categories: list[str]
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Chapter:
+    """A chapter of the book: XHTML body with every link resolved."""
+
+    id: str
+    title: str
+    file: str  # the source file it came from
+    html: str
+    sections: list[Section]
+    notes: list[Note]
+    categories: list[str]
+    aliases: list[str] = field(default_factory=list)  # redirect titles
+
+
+@dataclass
+class Citation:
+    """One note that cites a bibliography entry."""
+
+    chapter_id: str
+    chapter_title: str
+    note_label: str
+    note_id: str
+
+
+@dataclass
+class BibEntry:
+    """One distinct source cited somewhere in the book."""
+
+    id: str
+    kind: str  # "work", "web" or "unparsed"
+    html: str  # the formatted entry
+    sort_key: tuple[str, ...]
+    csl: dict
+    cited_in: list[Citation] = field(default_factory=list)
+
+
+@dataclass
+class BookMeta:
+    """Bibliographic facts about the book itself."""
+
+    title: str = "Wiki Book"
+    subtitle: str = ""
+    authors: list[str] = field(default_factory=list)
+    language: str = "en"
+    publisher: str = ""
+    rights: str = ""
+    identifier: str = ""  # filled from the title when empty
+    date: str = ""  # ISO 8601; filled from the sources when empty
+
+
+@dataclass
+class Book:
+    """Everything a builder needs, and nothing it would have to re-derive."""
+
+    meta: BookMeta
+    chapters: list[Chapter]
+    bibliography: list[BibEntry]
+    images: dict[str, bytes]  # name used in <img src="img:NAME"> -> file bytes
+    stats: dict = field(default_factory=dict)  # counts for report.json
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        """File stem for the book's outputs."""
+        from .titles import slugify
+
+        return slugify(self.meta.title) or "book"
+
+
+def owner_of(anchor: str) -> str:
+    """Return the id of the chapter (or back-matter section) holding `anchor`."""
+    return anchor.split("--", 1)[0]

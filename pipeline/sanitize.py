@@ -1,0 +1,74 @@
+"""Allow-list sanitising of everything that came from a wiki page, and XHTML out.
+
+Wiki pages are edited by the public and raw HTML survives the export, so every
+fragment pandoc writes passes through nh3 before it reaches any output. Ids
+from the page are dropped: the book assigns its own, namespaced per chapter.
+"""
+from __future__ import annotations
+
+import re
+
+import nh3
+from lxml import etree, html as lxml_html
+
+__all__ = ["sanitize", "parse_fragment", "to_xhtml", "VOID"]
+
+_TAGS = {
+    "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
+    "col", "colgroup", "dd", "del", "dfn", "div", "dl", "dt", "em", "figcaption",
+    "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd",
+    "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
+    "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+    "var", "wbr",
+}
+_ATTRIBUTES = {
+    "*": {"lang", "dir", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "style"},
+    "th": {"colspan", "rowspan", "style", "scope"},
+    "ol": {"start", "reversed"},
+    "li": {"value"},
+    "sup": {"data-note"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+}
+# `wiki:` carries wikilinks until they are resolved; nothing else may fetch.
+_SCHEMES = {"http", "https", "mailto", "wiki"}
+VOID = {"br", "col", "hr", "img", "wbr"}
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def sanitize(fragment: str) -> str:
+    """Return `fragment` with everything not on the allow-list removed."""
+    return nh3.clean(
+        _XML_INVALID.sub("", fragment),
+        tags=_TAGS,
+        clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
+        attributes=_ATTRIBUTES,
+        url_schemes=_SCHEMES,
+        link_rel=None,
+        filter_style_properties={"text-align"},  # pandoc's table column alignment
+    )
+
+
+def parse_fragment(fragment: str) -> etree._Element:
+    """Parse sanitised HTML into a `<div>` wrapper element."""
+    if not fragment.strip():
+        return lxml_html.Element("div")
+    return lxml_html.fragment_fromstring(fragment, create_parent="div")
+
+
+def to_xhtml(root: etree._Element) -> str:
+    """Serialise the children of `root` as well-formed XHTML that HTML parsers read alike."""
+    for el in root.iter():
+        # `<p/>` is well-formed XML but an HTML parser reads it as an open tag.
+        if isinstance(el.tag, str) and el.tag not in VOID and el.text is None and len(el) == 0:
+            el.text = ""
+    parts = [root.text and _escape(root.text) or ""]
+    parts += [etree.tostring(child, method="xml", encoding="unicode") for child in root]
+    return "".join(parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,82 @@
+"""Reading the source folder: the only place the pipeline touches input files.
+
+Nothing outside the folder is read: symlinks that lead out of it are refused,
+and only regular files directly inside it (Markdown) or below it (images)
+count.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .clean import IMAGE_SUFFIXES
+from .model import Problem, SourceFile
+
+__all__ = ["list_sources", "read_sources", "read_images", "digest", "MAX_ARTICLE_BYTES"]
+
+MAX_ARTICLE_BYTES = 8 * 1024 * 1024  # larger pages are refused, not converted
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+def digest(*parts: bytes | str) -> str:
+    """Return a short content hash of `parts` (the identity of cached work)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:20]
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root) and path.is_file()
+    except OSError:
+        return False
+
+
+def list_sources(source_dir: Path) -> list[str]:
+    """Return the names of the Markdown files directly in the folder, sorted."""
+    root = source_dir.resolve()
+    names = [p.name for p in root.iterdir() if p.suffix.lower() == ".md" and _inside(root, p)]
+    return sorted(names)
+
+
+def read_sources(source_dir: Path, names: list[str]) -> tuple[list[SourceFile], list[Problem]]:
+    """Read the named files; oversize or unreadable files become problems."""
+    root = source_dir.resolve()
+    files, problems = [], []
+    for name in names:
+        path = root / name
+        try:
+            if not _inside(root, path):
+                raise PermissionError("it leads outside the source folder")
+            size = path.stat().st_size
+            if size > MAX_ARTICLE_BYTES:
+                problems.append(Problem(name, "error", f"too large to be an article ({size / 1e6:.1f} MB; "
+                                                       f"the limit is {MAX_ARTICLE_BYTES / 1e6:.0f} MB): skipped"))
+                continue
+            files.append(SourceFile(name, path.read_bytes()))
+        except OSError as err:
+            problems.append(Problem(name, "error", f"cannot be read ({err.strerror or err}): skipped"))
+    return files, problems
+
+
+def read_images(source_dir: Path) -> tuple[dict[str, bytes], list[Problem]]:
+    """Return every image file below the folder by its relative name."""
+    root = source_dir.resolve()
+    images: dict[str, bytes] = {}
+    problems = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not _inside(root, path):
+            continue
+        name = path.relative_to(root).as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            problems.append(Problem(name, "warning", f"image cannot be read ({err.strerror or err})"))
+            continue
+        if not (data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")):
+            problems.append(Problem(name, "warning", "not an image (its content is no PNG, JPEG, GIF or WebP)"))
+            continue
+        images[name] = data
+    return images, problems

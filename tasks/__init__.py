@@ -1,0 +1,1 @@
+"""Luigi tasks and the `wikibind` command line: thin wrappers over `pipeline`."""

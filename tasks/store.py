@@ -1,0 +1,59 @@
+"""The build cache: content-addressed, verified files under `OUT/.cache/`.
+
+Every entry is the SHA-256 of its payload followed by the pickled payload,
+so a truncated or corrupted entry is noticed and rebuilt, never trusted.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["save", "load", "is_valid", "write_atomic", "CorruptEntry"]
+
+
+class CorruptEntry(Exception):
+    """A cache entry whose content does not match its checksum."""
+
+
+def save(path: Path, value: Any) -> None:
+    """Write `value` to `path` atomically, with its checksum."""
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    write_atomic(path, hashlib.sha256(payload).digest() + payload)
+
+
+def load(path: Path) -> Any:
+    """Read a cache entry, raising CorruptEntry when it does not verify."""
+    data = path.read_bytes()
+    payload = data[32:]
+    if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+        raise CorruptEntry(f"{path} is corrupted")
+    return pickle.loads(payload)
+
+
+def is_valid(path: Path) -> bool:
+    """True when `path` exists and its checksum matches."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return len(data) >= 32 and hashlib.sha256(data[32:]).digest() == data[:32]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,143 @@
+"""Luigi tasks: thin wrappers, each calling one pipeline function.
+
+A task's identity is a hash of its inputs' content (and of wikibind's own
+code), never file times: an edited article changes one chunk's digest, so
+only that chunk is cleaned and converted again, then the cheap book-level
+steps run. Articles are grouped in content-defined chunks so the number of
+tasks stays small whatever the number of articles.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import luigi
+
+from pipeline.book import assemble_book
+from pipeline.clean import read_article
+from pipeline.convert import convert_articles
+from pipeline.epub import build_epub
+from pipeline.html import build_html
+from pipeline.model import BookMeta
+from pipeline.pdf import build_pdf
+from pipeline.source import read_images, read_sources
+
+from . import store
+
+__all__ = ["CleanChunk", "ConvertChunk", "AssembleBook", "BuildFormat", "FORMATS"]
+
+FORMATS = {"epub": build_epub, "pdf": build_pdf, "html": build_html}
+
+
+class CacheTarget(luigi.LocalTarget):
+    """A cache entry that counts as present only when its checksum verifies."""
+
+    def exists(self) -> bool:
+        """True when the entry is there and intact."""
+        return store.is_valid(Path(self.path))
+
+
+class _Cached(luigi.Task):
+    source = luigi.Parameter()
+    cache = luigi.Parameter()
+    digest = luigi.Parameter()
+
+    kind = ""
+
+    def output(self) -> CacheTarget:
+        """The content-addressed cache entry of this task."""
+        return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.pickle"))
+
+    def save(self, value: object, started: float) -> None:
+        """Store the result with the seconds it took."""
+        store.save(Path(self.output().path), {"value": value, "seconds": time.perf_counter() - started})
+
+
+def load_value(target: luigi.LocalTarget) -> object:
+    """Return the value stored by a task."""
+    return store.load(Path(target.path))["value"]
+
+
+def load_seconds(target: luigi.LocalTarget) -> float:
+    """Return the seconds a task took when it ran."""
+    return store.load(Path(target.path))["seconds"]
+
+
+class CleanChunk(_Cached):
+    """Stage 1 for one chunk of articles: read, decode, undo the export's damage."""
+
+    names = luigi.ListParameter(significant=False)
+    kind = "clean"
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        files, problems = read_sources(Path(self.source), list(self.names))
+        self.save(([read_article(f) for f in files], problems), started)
+
+
+class ConvertChunk(_Cached):
+    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run."""
+
+    names = luigi.ListParameter(significant=False)
+    kind = "convert"
+
+    def requires(self) -> CleanChunk:
+        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, names=self.names)
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        articles, problems = load_value(self.input())
+        usable = [a for a in articles if a.title and a.redirect is None]
+        redirects = [a for a in articles if a.redirect is not None]
+        problems = problems + [p for a in articles if not a.title for p in a.problems]
+        self.save((convert_articles(usable), redirects, problems), started)
+
+
+class AssembleBook(_Cached):
+    """Stage 3: resolve links into anchors and compile the bibliography."""
+
+    chunks = luigi.ListParameter(significant=False)  # [(digest, [names])]
+    meta = luigi.DictParameter(significant=False)
+    kind = "book"
+
+    def requires(self) -> list[ConvertChunk]:
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, names=n) for d, n in self.chunks]
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        fragments, redirects, problems = [], [], []
+        for target in self.input():
+            f, r, p = load_value(target)
+            fragments += f
+            redirects += r
+            problems += p
+        images, image_problems = read_images(Path(self.source))
+        book = assemble_book(fragments, redirects, images, BookMeta(**_thaw(self.meta)), problems + image_problems)
+        self.save(book, started)
+
+
+class BuildFormat(_Cached):
+    """Stage 4: one output format from the book model."""
+
+    fmt = luigi.ChoiceParameter(choices=list(FORMATS))
+    book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
+    kind = "out"
+
+    def requires(self) -> AssembleBook:
+        return AssembleBook(**_thaw(self.book))
+
+    def output(self) -> CacheTarget:
+        return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.{self.fmt}.pickle"))
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        self.save(FORMATS[self.fmt](load_value(self.input())), started)
+
+
+def _thaw(value: object) -> object:
+    """Turn Luigi's frozen parameter values back into plain dicts and lists."""
+    if hasattr(value, "items"):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
