@@ -74,8 +74,8 @@ def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
     return text, problems
 
 
-def read_article(source: SourceFile) -> Article | None:
-    """Decode and clean one source file; None when it cannot be used at all."""
+def read_article(source: SourceFile) -> Article:
+    """Decode and clean one source file; an unusable one comes back untitled, with its problems."""
     text, problems = decode(source)
     if text is None:
         return Article(file=source.name, title="", problems=problems)
@@ -172,6 +172,8 @@ def _take_notes(lines: list[str], name: str) -> tuple[str, dict[str, str], list[
         if fence:
             in_fence = fence.group(1)
         body.append(line)
+    if in_fence:  # an unclosed fence would swallow the notes and the next page
+        body.append(in_fence)
     joined = {label: " ".join(" ".join(parts).split()) for label, parts in notes.items()}
 
     used: list[str] = []

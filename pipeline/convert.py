@@ -58,12 +58,9 @@ def convert_articles(articles: list[Article]) -> list[Fragment]:
 
 
 def _convert_alone(article: Article) -> Fragment:
-    """Convert one article on its own; a failure leaves a chapter that says so."""
-    segments = [article.markdown, *article.notes.values()]
+    """Convert one article, each part in its own run; a failure leaves a chapter that says so."""
     try:
-        outputs = _pandoc_batch(segments)
-        if outputs is None:
-            raise PandocError("the page's Markdown could not be split back into its parts")
+        outputs = [_pandoc(segment) for segment in [article.markdown, *article.notes.values()]]
     except PandocError as err:
         failed = Article(file=article.file, title=article.title, categories=article.categories,
                          problems=[*article.problems, Problem(
@@ -75,9 +72,18 @@ def _convert_alone(article: Article) -> Fragment:
 
 def _pandoc_batch(segments: list[str]) -> list[str] | None:
     """Run pandoc once over all segments; None when the split tokens do not survive."""
-    nonce = secrets.token_hex(6)
-    token = f"WBSPLIT{nonce}N"
-    markdown = "".join(f"{segment}\n\n{token}{i}\n\n" for i, segment in enumerate(segments))
+    token = f"WBSPLIT{secrets.token_hex(6)}N"
+    html = _pandoc("".join(f"{segment}\n\n{token}{i}\n\n" for i, segment in enumerate(segments)))
+    # Only a token that stands as its own paragraph counts: one inside a code
+    # block or raw HTML means the segment before it did not end where it should.
+    parts = re.split(rf"<p>{token}(\d+)</p>\n?", html)
+    if parts[1::2] != [str(i) for i in range(len(segments))]:
+        return None
+    return parts[0::2][:len(segments)]
+
+
+def _pandoc(markdown: str) -> str:
+    """Return pandoc's HTML for `markdown`, sandboxed and bounded in memory and time."""
     size_mb = len(markdown.encode("utf-8")) / 1e6
     timeout = max(PANDOC_LIMITS["min_seconds"], PANDOC_LIMITS["seconds_per_mb"] * size_mb)
     command = [pypandoc.get_pandoc_path(), "--sandbox", "-f", _READER, "-t", "html5",
@@ -90,11 +96,7 @@ def _pandoc_batch(segments: list[str]) -> list[str] | None:
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise PandocError(message[-1] if message else f"exit status {done.returncode}")
-    parts = re.split(rf"(?:<p>)?{token}(\d+)(?:</p>)?\n?", done.stdout.decode("utf-8"))
-    found = parts[1::2]
-    if found != [str(i) for i in range(len(segments))]:
-        return None
-    return parts[0::2][:len(segments)]
+    return done.stdout.decode("utf-8")
 
 
 def _fragment(article: Article, outputs: list[str]) -> Fragment:

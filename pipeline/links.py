@@ -138,7 +138,7 @@ def _resolve_images(root: etree._Element, fragment: Fragment, images: dict[str, 
         stats.images_missing.append(src)
         why = "is not in the source folder" if name is not None else "is not a file of the book (only local images are used)"
         fragment.problems.append(Problem(fragment.file, "warning", f"image '{src}' {why}; its caption is kept"))
-        text = img.get("alt") or ("" if caption else posixpath.basename(src))
+        text = img.get("alt") or ("" if caption or name is None else posixpath.basename(name))
         parent = img.getparent()
         if text:
             span = etree.Element("span", {"class": "missing-image"})
