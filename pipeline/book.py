@@ -22,10 +22,11 @@ def title_sort_key(title: str) -> tuple[str, str]:
 
 def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
     """Fill what the user left empty, in one visible chain (as pandoc does)."""
-    if not meta.identifier:
-        meta.identifier = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"wikibind:{meta.title}:{meta.language}"))
     if not meta.date:
         meta.date = source_date
+    if not meta.identifier:
+        # Stable across rebuilds of the same book: readers track books by it.
+        meta.identifier = "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"wikibind:{meta.title}:{meta.language}"))
     return meta
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import luigi
 from luigi.execution_summary import _partition_tasks  # the summary Luigi prints, as data
 
+from pipeline.book import fill_meta
 from pipeline.model import Book, BookMeta
 from pipeline.render import TEMPLATES
 from pipeline.source import digest, list_sources
@@ -74,9 +75,7 @@ def plan(source: Path, cache: Path, formats: list[str], meta: BookMeta) -> list[
     images = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in
                     (".png", ".jpg", ".jpeg", ".gif", ".webp"))
     image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in images))
-    if not meta.date:
-        meta.date = _source_date(source, names)
-    meta_dict = asdict(meta)
+    meta_dict = asdict(fill_meta(meta, _source_date(source, names)))
     book_digest = digest(code, image_digest, json.dumps(meta_dict, sort_keys=True), *(d for d, _ in chunks))
     book = {"source": str(source), "cache": str(cache), "digest": book_digest,
             "chunks": chunks, "meta": meta_dict}

@@ -1,0 +1,41 @@
+"""Shared fixtures: the sample book, built once per test session through the CLI."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tasks.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@dataclass
+class Built:
+    """A finished build: where it is, what it said, and its report."""
+
+    source: Path
+    out: Path
+    status: int
+    report: dict
+
+    def output(self, fmt: str) -> Path:
+        """Return the path of one output format."""
+        return Path(self.report["outputs"][fmt])
+
+
+def build(source: Path, out: Path, *args: str) -> Built:
+    """Run `wikibind build` in-process and load its report."""
+    status = main(["build", str(source), "-o", str(out), "--quiet", *args])
+    report_path = out / "report.json"
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    return Built(source, out, status, report)
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The sample book from examples/, all three formats."""
+    return build(EXAMPLES, tmp_path_factory.mktemp("out"), "--title", "Sample Book")
