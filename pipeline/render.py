@@ -17,7 +17,7 @@ import jinja2
 from .bibliography import BIBLIOGRAPHY_ID
 from .model import Book, Chapter
 
-__all__ = ["TEMPLATES", "environment", "render_chapter", "render_bibliography",
+__all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
            "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups"]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -32,9 +32,14 @@ def environment() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
+def template_for(name: str, flavour: str) -> jinja2.Template:
+    """Return `<flavour>/<name>` when a format overrides the shared template, else `<name>`."""
+    return environment().select_template([f"{flavour}/{name}", name])
+
+
 def render_chapter(chapter: Chapter, *, flavour: str) -> str:
     """Return a chapter as an XHTML `<section>`; `flavour` is html, epub or pdf."""
-    return environment().get_template("chapter.xhtml.j2").render(ch=chapter, flavour=flavour)
+    return template_for("chapter.xhtml.j2", flavour).render(ch=chapter, flavour=flavour)
 
 
 def render_bibliography(book: Book, *, flavour: str) -> str:
@@ -42,7 +47,7 @@ def render_bibliography(book: Book, *, flavour: str) -> str:
     groups = [("Works", "works", [e for e in book.bibliography if e.kind == "work"]),
               ("Web sources", "web", [e for e in book.bibliography if e.kind == "web"]),
               ("Other notes", "other", [e for e in book.bibliography if e.kind not in ("work", "web")])]
-    return environment().get_template("bibliography.xhtml.j2").render(
+    return template_for("bibliography.xhtml.j2", flavour).render(
         id=BIBLIOGRAPHY_ID, groups=[g for g in groups if g[2]], flavour=flavour,
         cited_in=cited_in_groups)
 
