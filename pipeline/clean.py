@@ -42,6 +42,12 @@ _BOLD = re.compile(r"'''(?=[^\s'])((?:[^'\n]|'(?!'')|\n(?!\s*\n))+?)'''")
 _ITALIC = re.compile(r"(?<!')''(?=[^\s'])((?:[^'\n]|'(?!')|\n(?!\s*\n))+?)''(?!')")
 _TITLE = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _HEADING = re.compile(r"^#{1,6}[ \t]")
+# Markdown no wiki page needs, on which a parser's time or memory explodes.
+_PATHOLOGICAL = {
+    "block quotes nested more than 32 deep": re.compile(r"^(?:[ \t]*>){33}", re.M),
+    "lists nested more than 32 deep on one line": re.compile(r"^(?:[ \t]*(?:[-*+]|\d+[.)])[ \t]+){33}", re.M),
+    "a run of more than 256 brackets": re.compile(r"[\[\]()<>{}]{257}"),
+}
 
 
 def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
@@ -87,6 +93,10 @@ def read_article(source: SourceFile) -> Article:
 def clean_article(name: str, text: str) -> Article:
     """Turn one exported page into an Article (see the module docstring)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    for what, pattern in _PATHOLOGICAL.items():
+        if pattern.search(text):
+            return Article(file=name, title="", problems=[Problem(
+                name, "error", f"pathological Markdown ({what}): left out rather than risk the build")])
     categories: list[str] = []
     text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories), text)
 

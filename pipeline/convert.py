@@ -107,15 +107,35 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     sections = _number_headings(body, cid, taken)
     refs = _link_note_refs(body, cid)
     notes = []
-    for (label, text), output in zip(article.notes.items(), outputs[1:]):
+    for label, output in zip(article.notes, outputs[1:]):
         note_root = parse_fragment(sanitize(output))
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
-                          text=text, ref_ids=refs.get(label, [])))
+                          text=_note_text(note_root), ref_ids=refs.get(label, [])))
     return Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                     sections=sections, notes=notes, categories=list(article.categories),
                     problems=list(article.problems))
+
+
+def _note_text(root: etree._Element) -> str:
+    """Return a note as one line of text with *emphasis* marked, from its sanitised HTML.
+
+    The citation parser reads this, so nothing the sanitiser removed (raw
+    HTML, scripts) can reach the bibliography.
+    """
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        mark = "*" if el.tag in ("em", "i", "cite") else ""
+        parts.append(mark + (el.text or ""))
+        for child in el:
+            walk(child)
+            parts.append(child.tail or "")
+        parts.append(mark)
+
+    walk(root)
+    return " ".join("".join(parts).split())
 
 
 def _number_headings(root: etree._Element, cid: str, taken: set[str]) -> list[Section]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from .clean import IMAGE_SUFFIXES
 from .model import Problem, SourceFile
 
-__all__ = ["list_sources", "read_sources", "read_images", "digest", "MAX_ARTICLE_BYTES"]
+__all__ = ["list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
+           "MAX_ARTICLE_BYTES"]
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024  # larger pages are refused, not converted
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
@@ -35,10 +36,30 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def list_sources(source_dir: Path) -> list[str]:
-    """Return the names of the Markdown files directly in the folder, sorted."""
+    """Return the names of the Markdown files directly in the folder, sorted.
+
+    Links that lead outside are listed too, so that reading them is refused
+    with a problem that names them rather than passed over in silence.
+    """
+    return sorted(p.name for p in source_dir.iterdir() if p.suffix.lower() == ".md" and not p.is_dir())
+
+
+def read_inside(source_dir: Path, name: str) -> bytes | None:
+    """Return a file's bytes if it really lies inside the folder, else None."""
     root = source_dir.resolve()
-    names = [p.name for p in root.iterdir() if p.suffix.lower() == ".md" and _inside(root, p)]
-    return sorted(names)
+    path = root / name
+    if not _inside(root, path):
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def image_paths(source_dir: Path) -> list[Path]:
+    """Return every image file that really lies inside the folder, sorted."""
+    root = source_dir.resolve()
+    return [p for p in sorted(root.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES and _inside(root, p)]
 
 
 def read_sources(source_dir: Path, names: list[str]) -> tuple[list[SourceFile], list[Problem]]:
@@ -66,9 +87,7 @@ def read_images(source_dir: Path) -> tuple[dict[str, bytes], list[Problem]]:
     root = source_dir.resolve()
     images: dict[str, bytes] = {}
     problems = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in IMAGE_SUFFIXES or not _inside(root, path):
-            continue
+    for path in image_paths(root):
         name = path.relative_to(root).as_posix()
         try:
             data = path.read_bytes()
