@@ -58,6 +58,7 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
                   "missing_sections": stats.missing_sections,
                   "wanted": dict(sorted(stats.wanted.items(), key=lambda kv: (-kv[1], kv[0])))},
         "wanted_by": {t: sorted(by) for t, by in sorted(stats.wanted_by.items())},
+        "missing_sections_by": {t: sorted(by) for t, by in sorted(stats.missing_section_by.items())},
         "notes": sum(len(ch.notes) for ch in chapters),
         "sources": len(bibliography),
         "bibliography": bib_counts,

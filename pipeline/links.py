@@ -50,6 +50,7 @@ class LinkStats:
     missing_sections: int = 0
     wanted: Counter = field(default_factory=Counter)
     wanted_by: dict[str, set[str]] = field(default_factory=dict)
+    missing_section_by: dict[str, set[str]] = field(default_factory=dict)
     images_embedded: int = 0
     images_missing: list[str] = field(default_factory=list)
 
@@ -119,7 +120,10 @@ def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, s
             link.drop_tag()  # dangling: its text stays, the link goes
             continue
         stats.internal += 1
-        stats.missing_sections += section_missing
+        if section_missing:
+            stats.missing_sections += 1
+            wanted = f"{normalize_title(page)}#{unquote(section).replace('_', ' ')}"
+            stats.missing_section_by.setdefault(wanted, set()).add(fragment.title)
         link.set("href", "#" + anchor)
 
 

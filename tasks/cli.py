@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import sys
+import tempfile
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,9 +29,10 @@ from luigi.execution_summary import _partition_tasks  # the summary Luigi prints
 from pipeline.book import fill_meta
 from pipeline.model import Book, BookMeta
 from pipeline.render import TEMPLATES
-from pipeline.source import digest, list_sources
+from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import store
+from .progress import progress
 from .workflow import FORMATS, AssembleBook, BuildFormat, ConvertChunk, load_seconds, load_value
 
 __all__ = ["main", "plan", "CHUNK_SIZE"]
@@ -39,6 +44,10 @@ _STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "
 
 class UsageError(Exception):
     """A problem with what the user asked for (exit status 2)."""
+
+
+class BuildFailed(Exception):
+    """No book could be built (exit status 2); what was published stays as it was."""
 
 
 def code_digest() -> str:
@@ -57,29 +66,28 @@ def chunk_names(names: list[str]) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def plan(source: Path, cache: Path, formats: list[str], meta: BookMeta) -> list[BuildFormat]:
-    """Return the tasks that build `formats`, each named by the content it depends on."""
+def plan_book(source: Path, cache: Path, meta: BookMeta) -> AssembleBook:
+    """Return the task that assembles the book, named by the content it depends on."""
     code = code_digest()
     names = list_sources(source)
     if not names:
         raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
     chunks = []
     for group in chunk_names(names):
-        parts = []
-        for name in group:
-            try:
-                parts.append(name.encode("utf-8", "surrogateescape") + b"\0" + (source / name).read_bytes())
-            except OSError:
-                parts.append(name.encode("utf-8", "surrogateescape") + b"\0unreadable")
+        parts = [name.encode("utf-8", "surrogateescape") + b"\0" + (read_inside(source, name) or b"\0refused")
+                 for name in group]
         chunks.append((digest(code, *parts), group))
-    images = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in
-                    (".png", ".jpg", ".jpeg", ".gif", ".webp"))
-    image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in images))
+    image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in image_paths(source)))
     meta_dict = asdict(fill_meta(meta, _source_date(source, names)))
     book_digest = digest(code, image_digest, json.dumps(meta_dict, sort_keys=True), *(d for d, _ in chunks))
-    book = {"source": str(source), "cache": str(cache), "digest": book_digest,
-            "chunks": chunks, "meta": meta_dict}
-    return [BuildFormat(source=str(source), cache=str(cache), digest=digest(book_digest, fmt), fmt=fmt, book=book)
+    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict)
+
+
+def plan(source: Path, cache: Path, formats: list[str], meta: BookMeta) -> list[BuildFormat]:
+    """Return the tasks that build `formats` (each named by its inputs' content)."""
+    book = plan_book(source, cache, meta)
+    params = book.param_kwargs
+    return [BuildFormat(source=book.source, cache=book.cache, digest=digest(book.digest, fmt), fmt=fmt, book=params)
             for fmt in formats]
 
 
@@ -87,7 +95,7 @@ def _source_date(source: Path, names: list[str]) -> str:
     """The book's date: SOURCE_DATE_EPOCH, else the newest source file's time."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
-        epoch = max((source / n).stat().st_mtime for n in names)
+        epoch = max((source / n).lstat().st_mtime for n in names)
     return dt.datetime.fromtimestamp(int(float(epoch)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -102,38 +110,93 @@ def publish(data: bytes, path: Path) -> bool:
     return True
 
 
-def build(args: argparse.Namespace) -> int:
-    """Run `wikibind build`; return the exit status."""
-    started = time.perf_counter()
+def _prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
+    """Check the folders the user named; return (source, out, cache)."""
     source = Path(args.source).resolve()
     out = Path(args.out).resolve()
-    if not source.is_dir() or not os.access(source, os.R_OK | os.X_OK):
-        raise UsageError(f"{args.source}: not a readable folder")
+    if not source.is_dir():
+        raise UsageError(f"{args.source}: no such folder")
+    if not os.access(source, os.R_OK | os.X_OK):
+        raise UsageError(f"{args.source}: not readable (permission denied)")
     cache = Path(args.cache).resolve() if args.cache else out / ".cache"
-    formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    meta = BookMeta(title=args.title or "Wiki Book")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"{args.out}: cannot write there ({err.strerror})") from err
-    if not os.access(out, os.W_OK):
-        raise UsageError(f"{args.out}: cannot write there (permission denied)")
-    tasks = plan(source, cache, formats, meta)
+    for folder in (out, cache):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise UsageError(f"{folder}: cannot write there ({err.strerror})") from err
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise UsageError(f"{folder}: cannot write there (permission denied)")
+    return source, out, cache
 
+
+@contextmanager
+def _lock(out: Path, quiet: bool) -> Iterator[None]:
+    """Hold the output folder's lock: two runs never write one book at once."""
+    with open(out / ".wikibind.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not quiet:
+                print(f"wikibind: another build is writing to {out}; waiting for it to finish", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        for stale in out.glob(".*.part"):  # left by a killed run; ours are renamed or removed
+            stale.unlink(missing_ok=True)
+        yield
+
+
+def _run(tasks: list[luigi.Task], args: argparse.Namespace) -> dict[str, set]:
+    """Run tasks under Luigi; return which tasks ran and which were already done."""
     scheduler = {"scheduler_url": args.scheduler_url} if args.scheduler_url else {"local_scheduler": True}
-    result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="WARNING", **scheduler)
+    config = luigi.configuration.get_config()
+    config.set("worker", "wait_interval", "0.05")  # the default 1 s idles at every stage boundary
+    if args.scheduler_url:
+        # Wait for tasks another worker is running instead of giving up on them.
+        config.set("worker", "keep_alive", "true")
+    with progress(tasks, quiet=getattr(args, "quiet", False)):
+        result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="ERROR", **scheduler)
     ran = _partition_tasks(result.worker)
     if not all(t.complete() for t in tasks):
-        _print(args, "wikibind: the build failed; previous outputs are untouched.\n" + result.summary_text)
-        return 2
+        raise BuildFailed("the build failed; previous outputs are untouched")
+    return ran
+
+
+@luigi.Task.event_handler(luigi.Event.FAILURE)
+def _explain_failure(task: luigi.Task, exception: BaseException) -> None:
+    """Say which step failed and why, in one line (Luigi runs this where the task ran)."""
+    print(f"wikibind: {type(task).__name__} failed: {exception}", file=sys.stderr)
+
+
+def build(args: argparse.Namespace) -> int:
+    """Run `wikibind build`; return the exit status."""
+    source, out, cache = _prepare(args)
+    if args.scheduler_url:  # luigid hands each task to one worker; only publishing is serialised
+        return _build(args, source, out, cache)
+    with _lock(out, args.quiet):  # the local scheduler knows no other run: take turns
+        return _build(args, source, out, cache)
+
+
+def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
+    started = time.perf_counter()
+    formats = list(dict.fromkeys(args.format or list(FORMATS)))
+    tasks = plan(source, cache, formats, BookMeta(title=args.title or "Wiki Book"))
+    ran = _run(tasks, args)
 
     book: Book = load_value(tasks[0].requires().output())
+    with _lock(out, args.quiet) if args.scheduler_url else nullcontext():
+        return _publish(args, book, tasks, ran, out, started)
+
+
+def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran: dict[str, set],
+             out: Path, started: float) -> int:
+    """Put the built books and report.json in place, then say what happened."""
     outputs, republished = {}, []
     for task in tasks:
         path = out / f"{book.slug}.{task.fmt}"
-        if publish(load_value(task.output()), path):
-            republished.append(task.fmt)
+        try:
+            if publish(load_value(task.output()), path):
+                republished.append(task.fmt)
+        except OSError as err:
+            raise BuildFailed(f"cannot write {path} ({err.strerror or err}); the previous file is untouched") from err
         outputs[task.fmt] = str(path)
     seconds: dict[str, float] = {}
     for task in ran["completed"]:
@@ -149,6 +212,39 @@ def build(args: argparse.Namespace) -> int:
     errors = [p for p in book.problems if p.severity == "error"]
     _summary(args, book, report, errors)
     return 1 if errors else 0
+
+
+def check(args: argparse.Namespace) -> int:
+    """Run `wikibind check`: clean and resolve only, then list the problems by file."""
+    source, _, cache = _prepare(args)
+    task = plan_book(source, cache, BookMeta())
+    _run([task], args)
+    book: Book = load_value(task.output())
+    by_file: dict[str, list[str]] = {}
+    for problem in book.problems:
+        by_file.setdefault(problem.file, []).append(f"{problem.severity}: {problem.message}")
+    file_of = {ch.title: ch.file for ch in book.chapters}
+    for target, pages in book.stats["wanted_by"].items():
+        for page in pages:
+            by_file.setdefault(file_of.get(page, page), []).append(f"warning: links to '{target}', which is not in the book")
+    for target, pages in book.stats["missing_sections_by"].items():
+        for page in pages:
+            by_file.setdefault(file_of.get(page, page), []).append(f"warning: links to section '{target}', which does not exist")
+    for entry in book.bibliography:
+        if entry.kind == "unparsed":
+            for c in entry.cited_in:
+                by_file.setdefault(file_of.get(c.chapter_title, c.chapter_title), []).append(
+                    f"info: note [^{c.note_label}] names no source wikibind could parse")
+    for file in sorted(by_file):
+        print(file)
+        for line in by_file[file]:
+            print(f"  {line}")
+    errors = sum(1 for p in book.problems if p.severity == "error")
+    warnings = sum(len([m for m in lines if m.startswith("warning")]) for lines in by_file.values())
+    print(f"wikibind check: {len(book.chapters)} chapters, {errors} errors, {warnings} warnings")
+    if errors:
+        return 1
+    return 1 if args.strict and warnings else 0
 
 
 def _summary(args: argparse.Namespace, book: Book, report: dict, errors: list) -> None:
@@ -187,6 +283,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    w = commands.add_parser("watch", help="build, then rebuild whenever the source folder changes")
+    for action in b._actions[1:]:  # the same options as build
+        w._add_action(action)
+    c = commands.add_parser("check", help="list the problems of a wiki export, building nothing")
+    c.add_argument("source", nargs="?", default="examples", help="folder of exported pages (default: examples)")
+    c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit status 1)")
+    c.add_argument("--cache", help="cache folder (default: a temporary one)")
+    c.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
+    c.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     return top
 
 
@@ -196,11 +301,23 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
     except SystemExit as exit_:
         return 2 if exit_.code else 0
+    logging.getLogger("luigi-interface").setLevel(logging.CRITICAL)  # _explain_failure says it shortly
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
     try:
+        if args.command == "check":
+            if not args.cache:
+                with tempfile.TemporaryDirectory(prefix="wikibind-check-") as tmp:
+                    args.out, args.cache = tmp, tmp
+                    return check(args)
+            args.out = args.cache
+            return check(args)
+        if args.command == "watch":
+            from .watch import watch
+
+            return watch(args, build)
         return build(args)
-    except UsageError as err:
+    except (UsageError, BuildFailed) as err:
         print(f"wikibind: {err}", file=sys.stderr)
         return 2
 
