@@ -1,0 +1,123 @@
+"""Benchmark wikibind against what a user would run instead, in one run, same corpus.
+
+    .venv/bin/python bench/run.py --articles 1000 --repeat 3
+
+Peers: `pandoc -o book.epub *.md`, `pandoc --standalone --embed-resources -o
+book.html *.md`, and WeasyPrint on that one HTML document. Prints medians of
+wall time and the peak RSS of the largest process, and wikibind's ratios to
+the peers. Machines are noisy: read the ratios, not the seconds.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pypandoc
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from bench.make_corpus import build as make_corpus  # noqa: E402
+
+WIKIBIND = [sys.executable, "-m", "tasks.cli", "build"]
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Run a command; return (seconds, peak RSS in MiB of its largest process)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(command)}\n{proc.stderr.read().decode()[-2000:]}")
+    proc.stderr.close()
+    return seconds, usage.ru_maxrss // 1024  # ru_maxrss: KiB on Linux; covers waited-for descendants
+
+
+def median(runs: list[tuple[float, int]]) -> tuple[float, int]:
+    """Median seconds and median peak RSS of repeated runs."""
+    return statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs))
+
+
+def main() -> None:
+    """Generate the corpus, run peers and wikibind, print the table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--articles", type=int, default=1000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-pdf", action="store_true", help="leave out the PDF measurements (the slow part)")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="wikibind-bench-"))
+    source = work / "src"
+    make_corpus(source, args.articles, 7, True)
+    pages = sorted(p.name for p in source.glob("*.md"))
+    pandoc = pypandoc.get_pandoc_path()
+    root = HERE.parent
+    env_title = ["--metadata", "title=Bench"]
+    rows: dict[str, list[tuple[float, int]]] = {}
+
+    def run(name: str, command: list[str], cwd: Path = root, before=None) -> None:
+        for _ in range(args.repeat):
+            if before:
+                before()
+            rows.setdefault(name, []).append(measure(command, cwd))
+
+    def fresh() -> None:
+        shutil.rmtree(work / "out", ignore_errors=True)
+
+    run("pandoc epub", [pandoc, "-f", "gfm", "-o", str(work / "peer.epub"), *env_title, *pages], source)
+    run("pandoc html", [pandoc, "-f", "gfm", "--standalone", "--embed-resources", "-o", str(work / "peer.html"),
+                        *env_title, *pages], source)
+    if not args.no_pdf:
+        run("weasyprint one document", [sys.executable, "-m", "weasyprint", str(work / "peer.html"),
+                                        str(work / "peer.pdf")], source)
+    out = ["-o", str(work / "out"), "--title", "Bench", "-q"]
+    run("wikibind epub+html", [*WIKIBIND, str(source), *out, "--format", "epub", "--format", "html"], before=fresh)
+    run("wikibind no-op (epub+html)", [*WIKIBIND, str(source), *out, "--format", "epub", "--format", "html"])
+    edited = source / "Marxism-Leninism.md"
+    original = edited.read_text(encoding="utf-8")
+    counter = iter(range(10**6))
+
+    def edit() -> None:
+        edited.write_text(original + f"\nEdited {next(counter)}.\n", encoding="utf-8")
+
+    run("wikibind one edit (epub+html)", [*WIKIBIND, str(source), *out, "--format", "epub", "--format", "html"],
+        before=edit)
+    if not args.no_pdf:
+        run("wikibind pdf", [*WIKIBIND, str(source), *out, "--format", "pdf"], before=fresh)
+        run("wikibind one edit (pdf)", [*WIKIBIND, str(source), *out, "--format", "pdf"], before=edit)
+        run("wikibind all three", [*WIKIBIND, str(source), *out], before=fresh)
+    edited.write_text(original, encoding="utf-8")
+
+    med = {name: median(runs) for name, runs in rows.items()}
+    print(f"# {args.articles} articles, median of {args.repeat}; {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9}")
+    for name, (seconds, rss) in med.items():
+        print(f"{name:34} {seconds:9.2f} {rss:9d}")
+    t = {k: v[0] for k, v in med.items()}
+    print("\n# ratios (goal in brackets)")
+    print(f"epub+html from scratch / pandoc epub        {t['wikibind epub+html'] / t['pandoc epub']:.2f}  [<= 0.50]")
+    print(f"no-op rebuild seconds                       {t['wikibind no-op (epub+html)']:.2f}  [<= 1 s]")
+    print(f"one edit / full build (epub+html)           "
+          f"{t['wikibind one edit (epub+html)'] / t['wikibind epub+html']:.2f}  [<= 0.15]")
+    if not args.no_pdf:
+        chain = t["pandoc epub"] + t["pandoc html"] + t["weasyprint one document"]
+        print(f"all three / peer chain                      {t['wikibind all three'] / chain:.2f}  [<= 0.45]")
+        print(f"pdf peak RSS / weasyprint one document      "
+              f"{med['wikibind pdf'][1] / med['weasyprint one document'][1]:.2f}  [<= 0.50]")
+        print(f"one edit / full build (pdf)                 "
+              f"{t['wikibind one edit (pdf)'] / t['wikibind pdf']:.2f}  [<= 0.35]")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
