@@ -24,7 +24,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 # Inside a block quote the wrapped tag's later lines start with `> `.
 _IN_TAG = r'(?:[^<>\n]|\n[ \t]*(?:>[ \t]?)*)'
 _WIKILINK = re.compile(
-    rf'(")?<a\s{_IN_TAG}*?\bclass="wikilink"{_IN_TAG}*>(?(1)")(.*?)</a\s*>',
+    rf'(")?<a(?=\s){_IN_TAG}*?\bclass="wikilink"{_IN_TAG}*>(?(1)")(.*?)</a\s*>',
     re.S,
 )
 _HREF = re.compile(r'\bhref="([^"]*)"')

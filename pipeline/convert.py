@@ -102,13 +102,13 @@ def _pandoc(markdown: str) -> str:
 def _fragment(article: Article, outputs: list[str]) -> Fragment:
     """Build a Fragment from pandoc's output for an article and its notes."""
     cid = chapter_id_for(article.title)
-    body = parse_fragment(sanitize(outputs[0]))
+    body = _drop_page_anchors(parse_fragment(sanitize(outputs[0])))
     taken: set[str] = set()
     sections = _number_headings(body, cid, taken)
     refs = _link_note_refs(body, cid)
     notes = []
     for label, output in zip(article.notes, outputs[1:]):
-        note_root = parse_fragment(sanitize(output))
+        note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
@@ -116,6 +116,14 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     return Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                     sections=sections, notes=notes, categories=list(article.categories),
                     problems=list(article.problems))
+
+
+def _drop_page_anchors(root: etree._Element) -> etree._Element:
+    """Unwrap `#fragment` links from the page (or pandoc's code line numbers): their ids are gone."""
+    for link in list(root.iter("a")):
+        if link.get("href", "").startswith("#"):
+            link.drop_tag()
+    return root
 
 
 def _note_text(root: etree._Element) -> str:

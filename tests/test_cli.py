@@ -1,0 +1,120 @@
+"""The command line's contract: exit statuses, messages, check, watch, and failing writes."""
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, build
+from tasks import store
+from tasks.cli import main
+
+PAGE = "# {0}\n\n## Part\n\nText about {0}.[^1]\n\n[^1]: Britannica: {0}\n"
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Path:
+    """A three-page export."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for title in ("Alpha", "Beta", "Gamma"):
+        (source / f"{title}.md").write_text(PAGE.format(title), encoding="utf-8")
+    return source
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["build", str(tmp_path / "empty"), "-o", str(tmp_path / "o")]) == 2
+    assert "no Markdown" in capsys.readouterr().err
+    assert main(["build", "--format", "mobi"]) == 2
+    assert main(["frobnicate"]) == 2
+
+
+def test_bad_file_exits_1_and_names_it(small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (small / "Broken.md").write_bytes(b"\x00\x01binary")
+    built = build(small, tmp_path / "out", "--format", "html")
+    assert built.status == 1 and built.report["articles"] == 3
+    assert {"file": "Broken.md", "severity": "error", "message": "binary file, not Markdown text: skipped"} \
+        in built.report["problems"]
+    assert main(["build", str(small), "-o", str(tmp_path / "out"), "--format", "html"]) == 1
+    assert "Broken.md: binary file" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_out_exits_2(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ro"
+    out.mkdir(mode=0o500)
+    assert main(["build", str(small), "-o", str(out), "--format", "html", "-q"]) == 2
+    assert list(out.iterdir()) == []
+
+
+def test_out_that_is_a_file_exits_2(small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "a-file"
+    out.write_text("not a folder")
+    assert main(["build", str(small), "-o", str(out), "--format", "html"]) == 2
+    assert "cannot write there" in capsys.readouterr().err
+    assert out.read_text() == "not a folder"
+
+
+def test_disk_full_while_publishing_keeps_the_old_output(small: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    first = build(small, out, "--format", "html")
+    old = first.output("html").read_bytes()
+    (small / "Alpha.md").write_text(PAGE.format("Alpha") + "\nMore.\n", encoding="utf-8")
+    real_write = store.write_atomic
+
+    def full(path: Path, data: bytes) -> None:
+        if path.suffix == ".html":  # the disk fills up in the middle of the book
+            real_write(path.with_name(".half.part"), data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, data)
+
+    monkeypatch.setattr(store, "write_atomic", full)
+    assert main(["build", str(small), "-o", str(out), "--format", "html"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert first.output("html").read_bytes() == old
+    monkeypatch.setattr(store, "write_atomic", real_write)
+    assert build(small, out, "--format", "html").status == 0
+    assert not list(out.glob(".*.part"))
+
+
+def test_check_lists_problems_by_file(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (small / "Delta.md").write_text('# Delta\n\nSee "<a   href="Nowhere.md" class="wikilink" title="x">"nowhere</a> '
+                                    'and "<a   href="Alpha#Gone.md" class="wikilink" title="x">"gone</a>.[^7]\n',
+                                    encoding="utf-8")
+    assert main(["check", str(small)]) == 0
+    text = capsys.readouterr().out
+    assert "Delta.md\n" in text and "links to 'Nowhere'" in text and "section 'Alpha#Gone'" in text
+    assert "[^7] is referenced but never defined" in text
+    assert main(["check", str(small), "--strict"]) == 1
+    assert not list(small.glob(".*")) and not (small / "output").exists()  # check writes nothing there
+
+
+@pytest.mark.slow
+def test_watch_rebuilds_after_changes_and_survives_bad_input(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "tasks.cli", "watch", str(small), "-o", str(out),
+                             "--format", "html"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        assert "rebuilt" in proc.stdout.readline()
+        for i in range(3):  # a burst of edits gives one rebuild
+            (small / "Beta.md").write_text(PAGE.format("Beta") + f"\nEdit {i}.\n", encoding="utf-8")
+            time.sleep(0.1)
+        line = proc.stdout.readline()
+        assert "rebuilt" in line and "articles converted" in line and "html" in line
+        (small / "Bad.md").write_bytes(b"")
+        assert "1 files left out" in proc.stdout.readline()
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
