@@ -144,6 +144,7 @@ class BookMeta:
     rights: str = ""
     identifier: str = ""  # filled from the title when empty
     date: str = ""  # ISO 8601; filled from the sources when empty
+    csl_style: str = ""  # a CSL style's XML (--csl); empty: the built-in Chicago author-date
 
 
 @dataclass
