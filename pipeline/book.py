@@ -5,12 +5,17 @@ import re
 import unicodedata
 import uuid
 
+from urllib.parse import quote, unquote
+
 from .bibliography import compile_bibliography
-from .links import LinkStats, build_index, resolve_fragment
+from .config import Selection
+from .links import LinkIndex, LinkStats, build_index, resolve_fragment
 from .model import Article, Book, BookMeta, Fragment, Problem
 from .titles import normalize_title, unique
 
-__all__ = ["assemble_book", "title_sort_key", "fill_meta"]
+__all__ = ["assemble_book", "select", "title_sort_key", "fill_meta"]
+
+_WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
 
 
 def title_sort_key(title: str) -> tuple[str, str]:
@@ -31,18 +36,28 @@ def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
 
 
 def assemble_book(fragments: list[Fragment], redirects: list[Article], images: dict[str, bytes],
-                  meta: BookMeta, problems: list[Problem]) -> Book:
-    """Order chapters, settle ids, resolve links and compile the bibliography."""
+                  meta: BookMeta, problems: list[Problem], selection: Selection | None = None) -> Book:
+    """Choose and order chapters, settle ids, resolve links and compile the bibliography."""
     problems = list(problems)
-    chosen = _settle_titles(fragments, problems)
-    chosen.sort(key=lambda f: title_sort_key(f.title))
-    _settle_ids(chosen)
-    index, redirect_problems = build_index(chosen, redirects)
+    selection = selection or Selection()
+    every = _settle_titles(fragments, problems)
+    every.sort(key=lambda f: title_sort_key(f.title))
+    full_index, redirect_problems = build_index(every, redirects)
     problems += redirect_problems
+    chosen = select(every, full_index, selection, problems)
+    kept = {id(f) for f in chosen}
+    left_out = {normalize_title(f.title): f.title for f in every if id(f) not in kept}
+    _settle_ids(chosen)
+    index, _ = build_index(chosen, redirects)
+    external = {key: _wiki_url(selection.base_url, title) for key, title in left_out.items()} \
+        if selection.base_url else {}
+    for alias, target in full_index.aliases.items():
+        if target in external:
+            external[alias] = external[target]
     stats = LinkStats()
     chapters = []
     for fragment in chosen:
-        chapters.append(resolve_fragment(fragment, index, images, stats))
+        chapters.append(resolve_fragment(fragment, index, images, stats, external))
         problems += fragment.problems
     aliases: dict[str, list[str]] = {}
     for alias, target in index.aliases.items():
@@ -67,6 +82,62 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     return Book(meta=meta, chapters=chapters, bibliography=bibliography,
                 images={name: images[name] for name in sorted(used)}, stats=book_stats,
                 problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)))
+
+
+def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,
+           problems: list[Problem]) -> list[Fragment]:
+    """Return the articles the selection asks for, in book order."""
+    by_key = {normalize_title(f.title): f for f in fragments}
+
+    def find(title: str) -> Fragment | None:
+        key = normalize_title(title)
+        found = by_key.get(index.aliases.get(key, key))
+        if found is None:
+            problems.append(Problem("book.toml", "warning", f"[contents] names '{title}', which is not in the export"))
+        return found
+
+    if selection.articles:
+        found = [f for f in map(find, selection.articles) if f is not None]
+        chosen = list({id(f): f for f in found}.values())  # a title named twice counts once
+    elif selection.root:
+        chosen = _reachable(find(selection.root), by_key, index, selection)
+    else:
+        chosen = list(fragments)
+    include = {normalize_title(c) for c in selection.include_categories}
+    exclude = {normalize_title(c) for c in selection.exclude_categories}
+    if include:
+        chosen = [f for f in chosen if include & {normalize_title(c) for c in f.categories}]
+    if exclude:
+        chosen = [f for f in chosen if not exclude & {normalize_title(c) for c in f.categories}]
+    return chosen
+
+
+def _reachable(root: Fragment | None, by_key: dict[str, Fragment], index: LinkIndex,
+               selection: Selection) -> list[Fragment]:
+    """Articles within `depth` wikilinks of `root`, breadth-first (or alphabetical per depth)."""
+    if root is None:
+        return []
+    levels, seen = [[root]], {id(root)}
+    for _ in range(max(0, selection.depth)):
+        level = []
+        for fragment in levels[-1]:
+            for href in _WIKI_HREF.findall(fragment.html):
+                key = normalize_title(unquote(href.partition("#")[0]))
+                target = by_key.get(index.aliases.get(key, key))
+                if target is not None and id(target) not in seen:
+                    seen.add(id(target))
+                    level.append(target)
+        if not level:
+            break
+        levels.append(level)
+    if selection.order == "alphabetical":
+        levels = [sorted(level, key=lambda f: title_sort_key(f.title)) for level in levels]
+    return [f for level in levels for f in level]
+
+
+def _wiki_url(base: str, title: str) -> str:
+    """The live wiki's address of a page (MediaWiki style: spaces as underscores)."""
+    return base + quote(title.replace(" ", "_"), safe="()',:/")
 
 
 def _settle_titles(fragments: list[Fragment], problems: list[Problem]) -> list[Fragment]:

@@ -87,15 +87,20 @@ def build_index(fragments: list[Fragment], redirects: list[Article]) -> tuple[Li
 
 
 def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
-                     stats: LinkStats) -> Chapter:
-    """Return the chapter for a fragment with every wikilink and image resolved."""
+                     stats: LinkStats, external: dict[str, str] | None = None) -> Chapter:
+    """Return the chapter for a fragment with every wikilink and image resolved.
+
+    `external` maps pages left out of the book to their address on the live
+    wiki; links to other pages not in the book become plain text.
+    """
+    external = external or {}
     root = parse_fragment(fragment.html)
-    _resolve_links(root, fragment, index, stats)
+    _resolve_links(root, fragment, index, stats, external)
     _resolve_images(root, fragment, images, stats)
     notes = []
     for note in fragment.notes:
         note_root = parse_fragment(note.html)
-        _resolve_links(note_root, fragment, index, stats)
+        _resolve_links(note_root, fragment, index, stats, external)
         _resolve_images(note_root, fragment, images, stats)
         note.html = to_xhtml(note_root)
         notes.append(note)
@@ -104,7 +109,8 @@ def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, byt
                    categories=fragment.categories)
 
 
-def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, stats: LinkStats) -> None:
+def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, stats: LinkStats,
+                   external: dict[str, str]) -> None:
     for link in list(root.iter("a")):
         href = link.get("href", "")
         if not href.startswith("wiki:"):
@@ -115,6 +121,9 @@ def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, s
         if anchor is None:
             stats.dangling += 1
             title = normalize_title(page)
+            if title in external:
+                link.set("href", external[title])
+                continue
             stats.wanted[title] += 1
             stats.wanted_by.setdefault(title, set()).add(fragment.title)
             link.drop_tag()  # dangling: its text stays, the link goes

@@ -27,7 +27,8 @@ import luigi
 from luigi.execution_summary import _partition_tasks  # the summary Luigi prints, as data
 
 from pipeline.book import fill_meta
-from pipeline.model import Book, BookMeta
+from pipeline.config import Config, parse_config
+from pipeline.model import Book
 from pipeline.render import TEMPLATES
 from pipeline.source import digest, image_paths, list_sources, read_inside
 
@@ -66,7 +67,24 @@ def chunk_names(names: list[str]) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def plan_book(source: Path, cache: Path, meta: BookMeta) -> AssembleBook:
+def load_config(source: Path, path: str | None, title: str | None) -> Config:
+    """Read book.toml (or --config FILE); command-line options win over it."""
+    if path:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as err:
+            raise UsageError(f"{path}: cannot read the configuration ({err.strerror})") from err
+        config, problems = parse_config(data, Path(path).name)
+    else:
+        data = read_inside(source, "book.toml")
+        config, problems = parse_config(data, "book.toml") if data is not None else (Config(), [])
+    config.problems = problems
+    if title:
+        config.meta.title = title
+    return config
+
+
+def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     """Return the task that assembles the book, named by the content it depends on."""
     code = code_digest()
     names = list_sources(source)
@@ -78,14 +96,18 @@ def plan_book(source: Path, cache: Path, meta: BookMeta) -> AssembleBook:
                  for name in group]
         chunks.append((digest(code, *parts), group))
     image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in image_paths(source)))
-    meta_dict = asdict(fill_meta(meta, _source_date(source, names)))
-    book_digest = digest(code, image_digest, json.dumps(meta_dict, sort_keys=True), *(d for d, _ in chunks))
-    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict)
+    meta_dict = asdict(fill_meta(config.meta, _source_date(source, names)))
+    selection = asdict(config.selection)
+    problems = [p.as_dict() for p in config.problems]
+    settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
+    book_digest = digest(code, image_digest, settings, *(d for d, _ in chunks))
+    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict,
+                        selection=selection, config_problems=problems)
 
 
-def plan(source: Path, cache: Path, formats: list[str], meta: BookMeta) -> list[BuildFormat]:
+def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[BuildFormat]:
     """Return the tasks that build `formats` (each named by its inputs' content)."""
-    book = plan_book(source, cache, meta)
+    book = plan_book(source, cache, config)
     params = book.param_kwargs
     return [BuildFormat(source=book.source, cache=book.cache, digest=digest(book.digest, fmt), fmt=fmt, book=params)
             for fmt in formats]
@@ -178,7 +200,7 @@ def build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
     started = time.perf_counter()
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    tasks = plan(source, cache, formats, BookMeta(title=args.title or "Wiki Book"))
+    tasks = plan(source, cache, formats, load_config(source, args.config, args.title))
     ran = _run(tasks, args)
 
     book: Book = load_value(tasks[0].requires().output())
@@ -217,7 +239,7 @@ def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran
 def check(args: argparse.Namespace) -> int:
     """Run `wikibind check`: clean and resolve only, then list the problems by file."""
     source, _, cache = _prepare(args)
-    task = plan_book(source, cache, BookMeta())
+    task = plan_book(source, cache, load_config(source, args.config, None))
     _run([task], args)
     book: Book = load_value(task.output())
     by_file: dict[str, list[str]] = {}
@@ -278,7 +300,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("source", nargs="?", default="examples", help="folder of exported pages (default: examples)")
     b.add_argument("-o", "--out", default="output", help="output folder (default: output)")
     b.add_argument("--format", action="append", choices=list(FORMATS), help="build only this format (repeatable)")
-    b.add_argument("--title", help="the book's title")
+    b.add_argument("--title", help="the book's title (overrides book.toml)")
+    b.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")
@@ -289,6 +312,7 @@ def parser() -> argparse.ArgumentParser:
     c = commands.add_parser("check", help="list the problems of a wiki export, building nothing")
     c.add_argument("source", nargs="?", default="examples", help="folder of exported pages (default: examples)")
     c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit status 1)")
+    c.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     c.add_argument("--cache", help="cache folder (default: a temporary one)")
     c.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     c.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")

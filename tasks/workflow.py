@@ -17,7 +17,8 @@ import luigi
 from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
-from pipeline.model import BookMeta
+from pipeline.config import Selection
+from pipeline.model import BookMeta, Problem
 from pipeline.source import read_images, read_sources
 
 from . import store
@@ -104,6 +105,8 @@ class AssembleBook(_Cached):
 
     chunks = luigi.ListParameter(significant=False)  # [(digest, [names])]
     meta = luigi.DictParameter(significant=False)
+    selection = luigi.DictParameter(significant=False, default={})
+    config_problems = luigi.ListParameter(significant=False, default=[])  # from book.toml
     kind = "book"
 
     def requires(self) -> list[ConvertChunk]:
@@ -118,7 +121,9 @@ class AssembleBook(_Cached):
             redirects += r
             problems += p
         images, image_problems = read_images(Path(self.source))
-        book = assemble_book(fragments, redirects, images, BookMeta(**_thaw(self.meta)), problems + image_problems)
+        problems += image_problems + [Problem(**p) for p in _thaw(self.config_problems)]
+        book = assemble_book(fragments, redirects, images, BookMeta(**_thaw(self.meta)), problems,
+                             Selection(**_thaw(self.selection)))
         self.save(book, started)
 
 
