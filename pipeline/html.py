@@ -1,16 +1,27 @@
-"""The single self-contained HTML builder: CSS inline, images as data: URIs."""
+"""The single self-contained HTML builder: CSS, JS and search index inline, images as data: URIs."""
 from __future__ import annotations
 
 import base64
+import json
+import re
+import string
+import unicodedata
 
-from .model import Book
+from lxml import html as lxml_html
+
+from .model import Book, owner_of
 from .render import (TEMPLATES, contents, environment, render_bibliography, render_chapter,
                      rewrite_images)
 
-__all__ = ["build_html", "MEDIA_TYPES", "media_type"]
+__all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp"}
+
+# A word is a run of letters and digits, as `[\p{L}\p{N}]+` in book.js.
+_WORD = re.compile(r"[^\W_]+")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
 
 
 def media_type(name: str) -> str:
@@ -26,7 +37,89 @@ def build_html(book: Book) -> bytes:
     sections = [render_chapter(ch, flavour="html") for ch in book.chapters]
     if book.bibliography:
         sections.append(render_bibliography(book, flavour="html"))
+    # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
+    index = json.dumps(search_index(book), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
         meta=book.meta, contents=contents(book), sections=sections, count=len(book.chapters),
-        css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"))
+        css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"),
+        js=(TEMPLATES / "html" / "book.js").read_text(encoding="utf-8"), index=index)
     return rewrite_images(page, data_uri).encode("utf-8")
+
+
+def fold(text: str) -> str:
+    """Fold text for search: compatibility-decompose, drop accents and other marks, lower-case."""
+    if not text.isascii():  # ASCII has nothing to decompose; translate() is slow even with nothing to do
+        text = unicodedata.normalize("NFKD", text)
+        marks = {ord(c): None for c in set(text) if unicodedata.category(c)[0] == "M"}
+        text = text.translate(marks) if marks else text
+    return text.lower()
+
+
+def _text(markup: str) -> str:
+    return lxml_html.fragment_fromstring(markup, create_parent="div").text_content() if markup.strip() else ""
+
+
+def search_units(book: Book) -> list[tuple[str, str]]:
+    """Return what search finds, in reading order: (anchor, plain text) per section, note and source.
+
+    A section runs from a heading with an id to the next one, as book.js cuts the page for snippets.
+    """
+    units: list[tuple[str, str]] = []
+    for chapter in book.chapters:
+        anchor, parts = chapter.id, [chapter.title]
+        body = lxml_html.fragment_fromstring(chapter.html, create_parent="div") if chapter.html.strip() else []
+        for element in body:
+            if not isinstance(element.tag, str):  # a comment: not text, and not in the page's textContent
+                continue
+            if element.tag in _HEADINGS and element.get("id"):
+                units.append((anchor, " ".join(parts)))
+                anchor, parts = element.get("id"), []
+            parts.append(element.text_content())
+        units.append((anchor, " ".join(parts)))
+        units.extend((note.id, _text(note.html)) for note in chapter.notes)
+    units.extend((entry.id, _text(entry.html)) for entry in book.bibliography)
+    return units
+
+
+def _vlq(number: int) -> str:
+    # Base64 digits of 5 bits, least significant first; 32 in a digit says another follows.
+    digits = ""
+    while number >= 32:
+        digits += _BASE64[32 | number & 31]
+        number >>= 5
+    return digits + _BASE64[number]
+
+
+def search_index(book: Book) -> dict:
+    """Return the inverted index book.js searches: anchors, and for each folded word the units holding it.
+
+    `sections` lists anchors grouped by chapter as [owner, local part, ...] ("" is the chapter
+    itself). A word's units are numbered in reading order and stored in `words` as the gaps
+    between them, each a base64 variable-length number (as in source maps), or in `dense` as a
+    base64 bitmap when that is shorter (common words).
+    """
+    units = search_units(book)
+    postings: dict[str, list[int]] = {}
+    for number, (_, text) in enumerate(units):
+        for word in set(_WORD.findall(fold(text))):
+            postings.setdefault(word, []).append(number)
+    groups: list[list[str]] = []
+    for anchor, _ in units:
+        owner = owner_of(anchor)
+        if not groups or groups[-1][0] != owner:
+            groups.append([owner])
+        groups[-1].append(anchor[len(owner) + 2:])
+    words, dense = {}, {}
+    bitmap_size = 4 * -(-((len(units) + 7) // 8) // 3)  # base64 characters of a bitmap over all units
+    for word in sorted(postings):
+        numbers = postings[word]
+        # Every gap takes a character at least: a word in more units than that is surely dense.
+        gaps = "".join(_vlq(b - a) for a, b in zip([0, *numbers], numbers)) if len(numbers) <= bitmap_size else ""
+        if gaps and len(gaps) <= bitmap_size:
+            words[word] = gaps
+        else:
+            bits = bytearray((len(units) + 7) // 8)
+            for n in numbers:
+                bits[n >> 3] |= 1 << (n & 7)
+            dense[word] = base64.b64encode(bits).decode("ascii")
+    return {"sections": groups, "words": words, "dense": dense}
