@@ -301,7 +301,7 @@ def test_themes_follow_the_system(open_book, shots: Path, scheme: str) -> None:
     page.click("#contents a[href='#ch-anarchism']")
     page.wait_for_selector("#contents a[href='#ch-anarchism'][aria-current]")
     page.screenshot(path=shots / f"desktop-{scheme}.png")
-    luminance = page.evaluate("""() => ['body', 'main p'].map(s => {
+    luminance = page.evaluate("""() => ['body', '.chapter p'].map(s => {
         const [r, g, b] = getComputedStyle(document.querySelector(s))[s === 'body' ? 'backgroundColor' : 'color']
             .match(/\\d+/g).map(Number);
         return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; })""")
