@@ -140,3 +140,28 @@ def test_two_workers_under_luigid(corpus: Path, tmp_path: Path) -> None:
     local = build(corpus, tmp_path / "local", "--format", "epub", "--format", "html")
     for fmt in ("epub", "html"):
         assert local.output(fmt).read_bytes() == next(out.glob(f"*.{fmt}")).read_bytes()
+
+
+@pytest.mark.parametrize("stage", ["clean", "convert", "book", "out"])
+def test_sigkill_at_each_stage_then_the_next_run_matches_a_clean_build(stage: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "src"
+    make_corpus(corpus, 60, 3, True)
+    out = tmp_path / "out"
+    formats = ["--format", "epub", "--format", "html"]
+    assert build(corpus, out, *formats).status == 0
+    old = {p.name: p.read_bytes() for p in out.glob("*.*") if p.suffix in (".epub", ".html")}
+    _edit(corpus, "Marxism-Leninism.md")
+    cache = out / ".cache" / stage
+    before = set(cache.iterdir())
+    proc = subprocess.Popen([*CLI, str(corpus), "-o", str(out), *formats, "--workers", "1", "-q"],
+                            cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 120
+    while set(cache.iterdir()) == before and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert {p.name: p.read_bytes() for p in out.glob("*.*") if p.suffix in (".epub", ".html")} == old
+    assert build(corpus, out, *formats).status == 0
+    clean = build(corpus, tmp_path / "clean", *formats)
+    for fmt in ("epub", "html"):
+        assert next(out.glob(f"*.{fmt}")).read_bytes() == clean.output(fmt).read_bytes()
