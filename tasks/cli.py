@@ -51,9 +51,13 @@ class BuildFailed(Exception):
     """No book could be built (exit status 2); what was published stays as it was."""
 
 
-def code_digest() -> str:
-    """Hash wikibind's own code and templates: a new version invalidates the cache."""
-    files = sorted([*_PIPELINE.rglob("*.py"), *TEMPLATES.rglob("*")])
+def code_digest(*, templates: bool) -> str:
+    """Hash wikibind's own code (and templates): a new version invalidates the cache.
+
+    Converting articles does not read the templates, so a change of style
+    rebuilds the books but does not convert every article again.
+    """
+    files = sorted([*_PIPELINE.rglob("*.py"), *(TEMPLATES.rglob("*") if templates else [])])
     return digest(*(f"{p.relative_to(_PIPELINE.parent)}:".encode() + p.read_bytes() for p in files if p.is_file()))
 
 
@@ -86,7 +90,7 @@ def load_config(source: Path, path: str | None, title: str | None) -> Config:
 
 def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     """Return the task that assembles the book, named by the content it depends on."""
-    code = code_digest()
+    code = code_digest(templates=False)
     names = list_sources(source)
     if not names:
         raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
@@ -100,7 +104,7 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     selection = asdict(config.selection)
     problems = [p.as_dict() for p in config.problems]
     settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
-    book_digest = digest(code, image_digest, settings, *(d for d, _ in chunks))
+    book_digest = digest(code_digest(templates=True), image_digest, settings, *(d for d, _ in chunks))
     return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict,
                         selection=selection, config_problems=problems)
 
