@@ -92,11 +92,12 @@ def test_epub_structure(sample) -> None:
     assert opf.xpath("string(//dc:language)", namespaces=NS) == "en"
     assert opf.xpath("string(//dc:identifier)", namespaces=NS).startswith("urn:uuid:")
     spine = opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)
-    assert len(spine) == 41 + 2  # nav, chapters, bibliography
+    assert len(spine) == 41 + 3  # cover, nav, chapters, bibliography
     toc = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li", namespaces=NS)
     assert len(toc) == 42 and toc[-1].xpath("string(x:a)", namespaces=NS) == "Bibliography"
     assert nav.xpath("count(//x:nav[@epub:type='toc']/x:ol/x:li/x:ol/x:li)", namespaces=NS) > 100
-    images = opf.xpath("//opf:item[starts-with(@media-type, 'image/')]", namespaces=NS)
+    images = opf.xpath("//opf:item[starts-with(@media-type, 'image/') and not(contains(@properties, 'cover-image'))]",
+                       namespaces=NS)
     assert len(images) == 8
 
 
