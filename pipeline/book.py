@@ -36,7 +36,8 @@ def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
 
 
 def assemble_book(fragments: list[Fragment], redirects: list[Article], images: dict[str, bytes],
-                  meta: BookMeta, problems: list[Problem], selection: Selection | None = None) -> Book:
+                  meta: BookMeta, problems: list[Problem], selection: Selection | None = None,
+                  references: list[dict] | None = None) -> Book:
     """Choose and order chapters, settle ids, resolve links and compile the bibliography."""
     problems = list(problems)
     selection = selection or Selection()
@@ -64,7 +65,8 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         aliases.setdefault(index.chapters[target], []).append(alias)
     for chapter in chapters:
         chapter.aliases = sorted(aliases.get(chapter.id, []))
-    bibliography, bib_counts = compile_bibliography(chapters)
+    bibliography, bib_counts = compile_bibliography(chapters, style=meta.csl_style, references=references or [],
+                                                    problems=problems)
     used = {name for ch in chapters for name in re.findall(r'src="img:([^"]+)"', ch.html + "".join(n.html for n in ch.notes))}
     book_stats = {
         "articles": len(chapters),

@@ -319,7 +319,10 @@ def to_csl(source: Source, id: str) -> dict:  # noqa: A002 - the name is the int
         if source.accessed:
             item["accessed"] = _csl_date(source.accessed)
         return item
-    return {"id": id, "type": "document", "title": _plain(source.raw or source.title)}
+    text = _plain(source.raw or source.title)
+    # A whole note makes a poor title in a reference manager: a short one, the note in full.
+    short = text if len(text) <= 100 else text[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return {"id": id, "type": "document", "title": short, "note": text}
 
 
 def _names_html(author: str, editor: bool) -> str:

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from .csl import mark_citations
 from .model import Article, Problem, SourceFile
 from .titles import normalize_title, title_from_filename
 
@@ -112,6 +113,8 @@ def clean_article(name: str, text: str) -> Article:
     lines = text.split("\n")
     title, lines = _take_title(lines, name)
     body, notes, problems = _take_notes(lines, name)
+    body, citations = mark_citations(body, notes)  # [@key] citations become notes too
+    notes.update(citations)
     body = _mediawiki_emphasis(body)
     body = _drop_empty_sections(body)
     return Article(file=name, title=title, markdown=body.strip() + "\n", notes=notes,

@@ -26,6 +26,7 @@ from pathlib import Path
 import luigi
 from luigi.execution_summary import _partition_tasks  # the summary Luigi prints, as data
 
+from pipeline.bibliography import bibliography_json
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
 from pipeline.model import Book
@@ -34,7 +35,7 @@ from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import store
 from .progress import progress
-from .workflow import FORMATS, AssembleBook, BuildFormat, ConvertChunk, load_seconds, load_value
+from .workflow import FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, load_seconds, load_value
 
 __all__ = ["main", "plan", "CHUNK_SIZE"]
 
@@ -71,7 +72,7 @@ def chunk_names(names: list[str]) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def load_config(source: Path, path: str | None, title: str | None) -> Config:
+def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None) -> Config:
     """Read book.toml (or --config FILE); command-line options win over it."""
     if path:
         try:
@@ -85,6 +86,11 @@ def load_config(source: Path, path: str | None, title: str | None) -> Config:
     config.problems = problems
     if title:
         config.meta.title = title
+    if csl:
+        try:
+            config.meta.csl_style = Path(csl).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UsageError(f"{csl}: cannot read the CSL style ({err})") from err
     return config
 
 
@@ -104,7 +110,8 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     selection = asdict(config.selection)
     problems = [p.as_dict() for p in config.problems]
     settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
-    book_digest = digest(code_digest(templates=True), image_digest, settings, *(d for d, _ in chunks))
+    references = digest(*((read_inside(source, n) or b"") for n in REFERENCE_FILES))
+    book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
     return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict,
                         selection=selection, config_problems=problems)
 
@@ -204,7 +211,7 @@ def build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
     started = time.perf_counter()
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    tasks = plan(source, cache, formats, load_config(source, args.config, args.title))
+    tasks = plan(source, cache, formats, load_config(source, args.config, args.title, args.csl))
     ran = _run(tasks, args)
 
     book: Book = load_value(tasks[0].requires().output())
@@ -224,6 +231,11 @@ def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran
         except OSError as err:
             raise BuildFailed(f"cannot write {path} ({err.strerror or err}); the previous file is untouched") from err
         outputs[task.fmt] = str(path)
+    bib_path = out / f"{book.slug}.bib.json"
+    try:
+        publish(bibliography_json(book.bibliography), bib_path)
+    except OSError as err:
+        raise BuildFailed(f"cannot write {bib_path} ({err.strerror or err})") from err
     seconds: dict[str, float] = {}
     for task in ran["completed"]:
         stage = _STAGE_OF.get(type(task).__name__) or getattr(task, "fmt", "other")
@@ -231,6 +243,7 @@ def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran
     seconds["total"] = round(time.perf_counter() - started, 3)
     changed = sorted({n for t in ran["completed"] if isinstance(t, ConvertChunk) for n in t.names})
     report = {**book.stats, "problems": [p.as_dict() for p in book.problems], "outputs": outputs,
+              "bibliography_json": str(bib_path),
               "seconds": seconds,
               "tasks": {"run": len(ran["completed"]), "complete": len(ran["already_done"])},
               "changed": {"articles": changed, "outputs": republished}}
@@ -306,6 +319,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--format", action="append", choices=list(FORMATS), help="build only this format (repeatable)")
     b.add_argument("--title", help="the book's title (overrides book.toml)")
     b.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
+    b.add_argument("--csl", help="format the bibliography in this CSL style (default: Chicago author-date)")
     b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")

@@ -19,7 +19,8 @@ from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import BookMeta, Problem
-from pipeline.source import read_images, read_sources
+from pipeline.csl import ReferencesError, load_references
+from pipeline.source import read_images, read_inside, read_sources
 
 from . import store
 
@@ -27,6 +28,7 @@ __all__ = ["CleanChunk", "ConvertChunk", "AssembleBook", "BuildFormat", "FORMATS
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
+REFERENCE_FILES = ("references.bib", "references.json")  # structured sources beside the pages
 FORMATS = {"epub": "pipeline.epub:build_epub", "pdf": "pipeline.pdf:build_pdf", "html": "pipeline.html:build_html"}
 
 
@@ -122,8 +124,16 @@ class AssembleBook(_Cached):
             problems += p
         images, image_problems = read_images(Path(self.source))
         problems += image_problems + [Problem(**p) for p in _thaw(self.config_problems)]
+        references = []
+        for name in REFERENCE_FILES:
+            data = read_inside(Path(self.source), name)
+            if data is not None:
+                try:
+                    references += load_references(name, data)
+                except ReferencesError as err:
+                    problems.append(Problem(name, "error", f"references not used: {err}"))
         book = assemble_book(fragments, redirects, images, BookMeta(**_thaw(self.meta)), problems,
-                             Selection(**_thaw(self.selection)))
+                             Selection(**_thaw(self.selection)), references)
         self.save(book, started)
 
 

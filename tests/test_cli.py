@@ -118,3 +118,20 @@ def test_watch_rebuilds_after_changes_and_survives_bad_input(small: Path, tmp_pa
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_csl_style_references_and_bib_json(small: Path, tmp_path: Path) -> None:
+    import json
+
+    (small / "references.bib").write_text("@book{avrich67, author = {Paul Avrich}, title = {The Russian Anarchists},"
+                                          " year = {1967}, publisher = {Princeton University Press}}\n", encoding="utf-8")
+    (small / "Delta.md").write_text("# Delta\n\nAs shown [@avrich67, p. 4] and [@missing].\n", encoding="utf-8")
+    csl = ROOT / "tests" / "fixtures" / "csl" / "ieee.csl"
+    built = build(small, tmp_path / "out", "--format", "html", "--csl", str(csl))
+    assert built.status == 0
+    assert built.report["bibliography"]["structured"] == 1
+    assert any("missing" in p["message"] and p["file"] == "Delta.md" for p in built.report["problems"])
+    items = json.loads(Path(built.report["bibliography_json"]).read_text(encoding="utf-8"))
+    assert any(i.get("title", "").lower() == "the russian anarchists" for i in items)
+    page = built.output("html").read_text(encoding="utf-8")
+    assert "Princeton" in page and "[1]" in page  # IEEE's numbered form, from pandoc's citeproc
