@@ -185,9 +185,19 @@ def _run(tasks: list[luigi.Task], args: argparse.Namespace) -> dict[str, set]:
     if args.scheduler_url:
         # Wait for tasks another worker is running instead of giving up on them.
         config.set("worker", "keep_alive", "true")
+    ran: dict[str, set] = {"completed": set(), "already_done": set()}
+    # Under luigid a worker can finish its share while another still runs a
+    # task it needs; it then asks again (a few times) instead of giving up.
+    attempts = 20 if args.scheduler_url else 1
     with progress(tasks, quiet=getattr(args, "quiet", False)):
-        result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="ERROR", **scheduler)
-    ran = _partition_tasks(result.worker)
+        for attempt in range(attempts):
+            result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="ERROR", **scheduler)
+            partition = _partition_tasks(result.worker)
+            ran["completed"] |= partition["completed"]
+            ran["already_done"] |= partition["already_done"] - ran["completed"]
+            if all(t.complete() for t in tasks) or partition["failed"]:
+                break
+            time.sleep(min(0.5 * (attempt + 1), 3.0))
     if not all(t.complete() for t in tasks):
         raise BuildFailed("the build failed; previous outputs are untouched")
     return ran
