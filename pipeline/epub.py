@@ -1,10 +1,12 @@
-"""The EPUB 3 builder: a cover, one XHTML file per chapter, nav and NCX, all from templates/epub/.
+"""The EPUB 3 builder: a cover, one XHTML file per chapter, nav and NCX, packaged by ebooklib.
 
-Every file of the package is rendered from a template, so what reaches the
-reader is exactly what is written there: notes as `<aside epub:type="footnote">`
-beside their references (popups), landmarks, accessibility metadata, and
-`<guide>` + NCX for EPUB 2 reading systems. The zip is written with fixed
-timestamps, so the same book gives the same bytes.
+ebooklib writes the package: the OPF (metadata, manifest, spine, guide), the navigation
+document (contents from `book.toc`, landmarks from `book.guide`), the NCX and the container.
+The documents it carries are ours, rendered from templates/epub/, so what reaches the reader is
+exactly what is written there: notes as `<aside epub:type="footnote">` beside their references
+(popups), `role` and `epub:type` markup, text alternatives. The few things ebooklib cannot say are
+patched in one explicit step (`_PATCHES`) while the zip is rewritten with fixed timestamps, so the
+same book gives the same bytes.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import posixpath
 import tomllib
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 
+from ebooklib import epub
+from lxml import etree
 from PIL import Image, ImageDraw, ImageFont
 
 from .bibliography import BIBLIOGRAPHY_ID
@@ -33,29 +36,17 @@ __all__ = ["build_epub", "cover_png", "cover_alt", "cover_format", "creators", "
 MAX_SUBJECTS = 12  # dc:subject entries: enough to shelve the book, not a category dump
 NO_AUTHOR = "Wiki contributors"  # who wrote the text when the user names nobody: honest, not "wikibind"
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-_PACKAGE = "EPUB"  # folder of the package inside the zip
+_PACKAGE = "EPUB"  # folder of the package inside the zip (ebooklib's FOLDER_NAME)
 _XHTML = "application/xhtml+xml"
-
-
-@dataclass
-class _Item:
-    """One file of the package, as the manifest lists it."""
-
-    id: str
-    href: str
-    media_type: str
-    data: bytes
-    properties: str = ""
-
-
-@dataclass
-class _NavPoint:
-    """One line of the nav and NCX contents, numbered in reading order (NCX playOrder)."""
-
-    title: str
-    href: str
-    order: int
-    children: list[_NavPoint] = field(default_factory=list)
+_EPUB_NS = "http://www.idpf.org/2007/ops"
+_NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_ACCESSIBILITY_SUMMARY = (
+    "Reflowable text in a logical reading order, with a contents list of every chapter and its sections and "
+    "headings that mark them. Each note is linked to and from the place that cites it and to its bibliography "
+    "entries. Every image, the cover included, has a text alternative, taken from its caption where it has one; "
+    "an image whose file was missing is replaced by its caption or name. The reader's choice of font, size and "
+    "colours is respected. No hazards.")
 
 
 def build_epub(book: Book, cover: bytes | None = None) -> bytes:
@@ -71,13 +62,27 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
     cover_href = f"images/cover.{extension}"
     cover_page = env.get_template("epub/cover.xhtml.j2").render(
         src=cover_href, alt=cover_alt(meta, drawn=cover is None))
-    items = [_Item("style", "style/book.css", "text/css", (TEMPLATES / "epub" / "book.css").read_bytes()),
-             _Item("cover-image", cover_href, cover_type, cover_png(meta) if cover is None else cover,
-                   "cover-image"),
-             _Item("cover", "cover.xhtml", _XHTML, xhtml("Cover", "cover", cover_page))]
+    modified = _utc(meta.date)
+
+    package = epub.EpubBook()
+    _metadata(package, book, modified, cover_id="cover-image")
+
+    # The manifest, in this order. Our documents are plain EpubItems: ebooklib stores their bytes as they are.
+    package.add_item(epub.EpubItem("style", "style/book.css", "text/css",
+                                   (TEMPLATES / "epub" / "book.css").read_bytes()))
+    cover_image = epub.EpubCover(uid="cover-image", file_name=cover_href)  # properties="cover-image"
+    cover_image.media_type = cover_type
+    cover_image.content = cover_png(meta) if cover is None else cover
+    package.add_item(cover_image)
+    cover_doc = package.add_item(epub.EpubItem("cover", "cover.xhtml", _XHTML, xhtml("Cover", "cover", cover_page)))
     image_paths = {name: _image_path(name, i) for i, name in enumerate(sorted(book.images))}
-    items += [_Item(f"img-{i:04d}", path, media_type(name), book.images[name])
-              for i, (name, path) in enumerate(image_paths.items())]
+    for i, (name, path) in enumerate(image_paths.items()):
+        package.add_item(epub.EpubImage(uid=f"img-{i:04d}", file_name=path, media_type=media_type(name),
+                                        content=book.images[name]))
+    nav = epub.EpubNav(uid="nav", file_name="nav.xhtml", title="Contents")
+    nav.add_link(href="style/book.css", rel="stylesheet", type="text/css")
+    package.add_item(nav)
+    package.add_item(epub.EpubNcx(uid="ncx", file_name="toc.ncx"))
 
     documents = [(ch.id, ch.title, "bodymatter", render_chapter(ch, flavour="epub")) for ch in book.chapters]
     if book.bibliography:
@@ -87,32 +92,68 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
         body = rewrite_links(body, lambda anchor, here=doc_id: _href(anchor, here))
         body = body.replace('class="noteref"', 'class="noteref" epub:type="noteref"')
         body = rewrite_images(body, image_paths.__getitem__)
-        text.append(_Item(doc_id, _file_of(doc_id), _XHTML, xhtml(title, matter, body)))
+        text.append(package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, xhtml(title, matter, body))))
 
-    # (epub:type in the nav's landmarks, EPUB 2 guide type, href, title)
-    marks = [("cover", "cover", "cover.xhtml", "Cover"), ("toc", "toc", "nav.xhtml#toc", "Contents")]
+    entries = contents(book, depth=3)
+    package.toc = _toc(entries, itertools.count(1))
+    # EPUB 2 guide; ebooklib writes it as the nav's landmarks too ("text" becomes "bodymatter").
+    package.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
+                     {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"}]
     if book.chapters:
-        marks.append(("bodymatter", "text", _file_of(book.chapters[0].id), "Start of text"))
+        package.guide.append({"type": "text", "href": _file_of(book.chapters[0].id), "title": "Start of text"})
     if book.bibliography:
-        marks.append(("bibliography", "bibliography", _file_of(BIBLIOGRAPHY_ID), "Bibliography"))
-    toc = _nav_points(contents(book, depth=3), itertools.count(1))
-    nav = env.get_template("epub/nav.xhtml.j2").render(
-        toc=toc, landmarks=[(kind, href.removeprefix("nav.xhtml"), title) for kind, _, href, title in marks])
-    ncx = env.get_template("epub/toc.ncx.j2").render(
-        meta=meta, creators=creators(meta), toc=toc, depth=_depth(toc))
-    items += [_Item("nav", "nav.xhtml", _XHTML, xhtml("Contents", "frontmatter", nav), "nav"),
-              _Item("ncx", "toc.ncx", "application/x-dtbncx+xml", ncx.encode("utf-8")), *text]
+        package.guide.append({"type": "bibliography", "href": _file_of(BIBLIOGRAPHY_ID), "title": "Bibliography"})
+    package.spine = [cover_doc, nav, *text]
 
-    modified = _utc(meta.date)
-    opf = env.get_template("epub/package.opf.j2").render(
-        meta=meta, creators=creators(meta), subjects=subjects(book), has_images=bool(book.images),
-        date=modified[:10], modified=modified, cover_id="cover-image", manifest=items,
-        spine=["cover", "nav", *(item.id for item in text)],
-        guide=[(kind, href, title) for _, kind, href, title in marks])
-    container = env.get_template("epub/container.xml.j2").render(opf=f"{_PACKAGE}/content.opf")
-    return _zip([("META-INF/container.xml", container.encode("utf-8")),
-                 (f"{_PACKAGE}/content.opf", opf.encode("utf-8")),
-                 *((f"{_PACKAGE}/{item.href}", item.data) for item in items)])
+    out = io.BytesIO()
+    writer = epub.EpubWriter(out, package, {
+        "mtime": dt.datetime.strptime(modified, "%Y-%m-%dT%H:%M:%SZ"),  # dcterms:modified, never "now"
+        "play_order": {"enabled": True, "start_from": 1},  # NCX playOrder 1, 2, … in reading order
+        "landmark_title": "Landmarks",
+        "epub3_pages": False,  # no page-list: our documents have no page breaks
+    })
+    writer.process()
+    writer.write()  # raises on error (write_epub would turn an OSError into a warning)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        files = [(name, archive.read(name)) for name in archive.namelist() if name != "mimetype"]
+    depth = _depth(entries)
+    return _zip([(name, _PATCHES[name](data, meta.language, depth) if name in _PATCHES else data)
+                 for name, data in files])
+
+
+def _metadata(package: epub.EpubBook, book: Book, modified: str, cover_id: str) -> None:
+    """Fill the package's <metadata>: Dublin Core, refinements, accessibility (EPUB Accessibility 1.1)."""
+    meta = book.meta
+    package.IDENTIFIER_ID = "book-id"
+    package.set_identifier(meta.identifier)
+    package.title = meta.title  # the NCX's docTitle; the dc:title below carries an id for its refinement
+    package.add_metadata("DC", "title", meta.title, {"id": "title"})
+    package.add_metadata(None, "meta", "main", {"refines": "#title", "property": "title-type"})
+    if meta.subtitle:
+        package.add_metadata("DC", "title", meta.subtitle, {"id": "subtitle"})
+        package.add_metadata(None, "meta", "subtitle", {"refines": "#subtitle", "property": "title-type"})
+    for i, name in enumerate(creators(meta), 1):
+        package.add_author(name, role="aut", uid=f"creator-{i}")
+    package.add_metadata("DC", "contributor", "wikibind", {"id": "producer"})
+    package.add_metadata(None, "meta", "bkp", {"refines": "#producer", "property": "role", "scheme": "marc:relators"})
+    package.set_language(meta.language)
+    package.add_metadata("DC", "date", modified[:10])
+    if meta.publisher:
+        package.add_metadata("DC", "publisher", meta.publisher)
+    if meta.rights:
+        package.add_metadata("DC", "rights", meta.rights)
+    for subject in subjects(book):
+        package.add_metadata("DC", "subject", subject)
+    visual = ["visual"] if book.images else []
+    for prop, values in (("accessMode", ["textual", *visual]),
+                         ("accessModeSufficient", ["textual", *(["textual,visual"] if visual else [])]),
+                         ("accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder",
+                                                   "alternativeText", "displayTransformability"]),
+                         ("accessibilityHazard", ["none"]),
+                         ("accessibilitySummary", [_ACCESSIBILITY_SUMMARY])):
+        for value in values:
+            package.add_metadata(None, "meta", value, {"property": f"schema:{prop}"})
+    package.add_metadata(None, "meta", "", {"name": "cover", "content": cover_id})  # EPUB 2 readers, Kindle
 
 
 def creators(meta: BookMeta) -> list[str]:
@@ -263,21 +304,64 @@ def _image_path(name: str, index: int) -> str:
     return f"images/{index:04d}-{slugify(posixpath.basename(stem)) or 'image'}.{ext.lower()}"
 
 
-def _nav_points(entries: list[TocEntry], order: Iterator[int]) -> list[_NavPoint]:
-    """Number the contents tree in reading order; a chapter links to its file, a section to its heading."""
-    points = []
+def _toc(entries: list[TocEntry], order: Iterator[int]) -> list:
+    """The contents as ebooklib's `book.toc`: a Link, or (Link, children); a chapter links to its file,
+    a section to its heading. Each Link's uid (the NCX navPoint id of a leaf) is numbered in reading order."""
+    toc: list = []
     for entry in entries:
         href = _file_of(entry.anchor)
         if entry.anchor != owner_of(entry.anchor):
             href += f"#{entry.anchor}"
-        point = _NavPoint(entry.title, href, next(order))
-        point.children = _nav_points(entry.children, order)
-        points.append(point)
-    return points
+        link = epub.Link(href, entry.title, f"np-{next(order)}")
+        children = _toc(entry.children, order)
+        toc.append((link, children) if children else link)
+    return toc
 
 
-def _depth(points: list[_NavPoint]) -> int:
-    return max((1 + _depth(point.children) for point in points), default=0)
+def _depth(entries: list[TocEntry]) -> int:
+    return max((1 + _depth(entry.children) for entry in entries), default=0)
+
+
+# -- what ebooklib cannot say, patched into its files as the zip is rewritten --------------------
+
+def _xml_patch(change: Callable[[etree._ElementTree, str, int], None]) -> Callable[[bytes, str, int], bytes]:
+    """Parse one of ebooklib's XML files (no DTD loaded, no network), apply `change`, serialise it again."""
+    def patch(data: bytes, language: str, depth: int) -> bytes:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        tree = etree.ElementTree(etree.fromstring(data, parser))
+        change(tree, language, depth)
+        return etree.tostring(tree, encoding="utf-8", xml_declaration=True, doctype=tree.docinfo.doctype or None)
+    return patch
+
+
+@_xml_patch
+def _patch_opf(tree: etree._ElementTree, language: str, depth: int) -> None:
+    # ebooklib writes no xml:lang on <package>: the language of the metadata's text (titles, summary).
+    tree.getroot().set(_XML_LANG, language)
+
+
+@_xml_patch
+def _patch_nav(tree: etree._ElementTree, language: str, depth: int) -> None:
+    # ebooklib gives the contents nav id="id"; the guide and landmarks point at nav.xhtml#toc.
+    for nav in tree.iter("{http://www.w3.org/1999/xhtml}nav"):
+        kind = nav.get(f"{{{_EPUB_NS}}}type")
+        if kind == "toc":
+            nav.set("id", "toc")
+        elif kind == "landmarks":  # for reading systems, not for reading: hide it when the nav is shown
+            nav.set("hidden", "hidden")
+
+
+@_xml_patch
+def _patch_ncx(tree: etree._ElementTree, language: str, depth: int) -> None:
+    # ebooklib always writes dtb:depth 0 and no language.
+    tree.getroot().set(_XML_LANG, language)
+    for item in tree.iter(f"{{{_NCX_NS}}}meta"):
+        if item.get("name") == "dtb:depth":
+            item.set("content", str(depth))
+
+
+_PATCHES = {f"{_PACKAGE}/content.opf": _patch_opf, f"{_PACKAGE}/nav.xhtml": _patch_nav,
+            f"{_PACKAGE}/toc.ncx": _patch_ncx}
 
 
 def _zip(files: list[tuple[str, bytes]]) -> bytes:

@@ -280,6 +280,8 @@ def test_sample_navigation(sample_files: dict[str, bytes]) -> None:
     landmarks = dict(zip(nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS),
                          nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@href", namespaces=NS)))
     first = opf.xpath("string(//opf:spine/opf:itemref[3]/@idref)", namespaces=NS)
+    # "#toc" and "nav.xhtml#toc" are the same target from inside nav.xhtml (ebooklib writes the latter)
+    landmarks["toc"] = landmarks.get("toc", "").removeprefix("nav.xhtml")
     assert landmarks == {"cover": "cover.xhtml", "toc": "#toc", "bodymatter": f"{first}.xhtml",
                          "bibliography": "bibliography.xhtml"}
     assert nav.xpath("//x:nav[@epub:type='toc']/@id", namespaces=NS) == ["toc"]
