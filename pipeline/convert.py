@@ -20,7 +20,7 @@ from .model import Article, Fragment, Note, Problem, Section
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
 
-__all__ = ["convert_articles", "chapter_id_for", "PandocError", "PANDOC_LIMITS"]
+__all__ = ["convert_articles", "chapter_id_for", "run_pandoc", "PandocError", "PANDOC_LIMITS"]
 
 # Pandoc's own guards: no file or network access, bounded memory and time.
 PANDOC_LIMITS = {"memory": "1500m", "seconds_per_mb": 60.0, "min_seconds": 30.0}
@@ -83,13 +83,18 @@ def _pandoc_batch(segments: list[str]) -> list[str] | None:
 
 
 def _pandoc(markdown: str) -> str:
-    """Return pandoc's HTML for `markdown`, sandboxed and bounded in memory and time."""
-    size_mb = len(markdown.encode("utf-8")) / 1e6
+    """Return pandoc's HTML for `markdown`."""
+    return run_pandoc(["-f", _READER, "-t", "html5"], markdown)
+
+
+def run_pandoc(args: list[str], text: str, size: int | None = None) -> str:
+    """Run pandoc over `text`, sandboxed and bounded in memory and time; return its output."""
+    size_mb = (len(text.encode("utf-8")) if size is None else size) / 1e6
     timeout = max(PANDOC_LIMITS["min_seconds"], PANDOC_LIMITS["seconds_per_mb"] * size_mb)
-    command = [pypandoc.get_pandoc_path(), "--sandbox", "-f", _READER, "-t", "html5",
-               "--wrap=none", "+RTS", f"-M{PANDOC_LIMITS['memory']}", "-RTS"]
+    command = [pypandoc.get_pandoc_path(), "--sandbox", "--wrap=none", *args,
+               "+RTS", f"-M{PANDOC_LIMITS['memory']}", "-RTS"]
     try:
-        done = subprocess.run(command, input=markdown.encode("utf-8"), capture_output=True,
+        done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired as err:
         raise PandocError(f"timed out after {timeout:.0f} s") from err

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-import pypandoc
 from lxml import etree, html as lxml_html
 
-from .convert import PANDOC_LIMITS, PandocError
+from .convert import PandocError, run_pandoc
 from .sanitize import parse_fragment, sanitize, to_xhtml
 
 __all__ = ["CiteItem", "ReferencesError", "citeproc", "format_entries", "load_references",
@@ -176,7 +174,7 @@ def load_references(name: str, data: bytes) -> list[dict]:
         raise ReferencesError(f"not UTF-8 text (bad byte at offset {err.start})") from err
     if suffix == ".bib":
         try:
-            text = _pandoc(["-f", "bibtex", "-t", "csljson"], text)
+            text = run_pandoc(["-f", "bibtex", "-t", "csljson"], text)
         except PandocError as err:
             raise ReferencesError(f"pandoc could not read it as BibTeX ({err})") from err
     elif suffix != ".json":
@@ -231,7 +229,7 @@ def citeproc(items: list[dict], style_xml: str = "", citations: Sequence[str] = 
             style.write_text(style_xml, encoding="utf-8")
             args.append(f"--csl={style}")
         size = len(document) + refs.stat().st_size + len(style_xml)
-        out = _pandoc(args, document, size)
+        out = run_pandoc(args, document, size)
     root = lxml_html.fromstring(f"<div>{out}</div>")
     entries = [_inline(root, f"ref-{ours[str(item['id'])]}") for item in items]
     rendered = [_inline(root, f"fn{n + 2}") for n in range(len(citations))]  # fn1 is the first, full citation
@@ -264,20 +262,3 @@ def _inline(root: etree._Element, anchor: str) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _pandoc(args: list[str], text: str, size: int | None = None) -> str:
-    """Run pandoc sandboxed, bounded in memory and time, over `text`; return its output."""
-    size_mb = (len(text.encode("utf-8")) if size is None else size) / 1e6
-    timeout = max(PANDOC_LIMITS["min_seconds"], PANDOC_LIMITS["seconds_per_mb"] * size_mb)
-    command = [pypandoc.get_pandoc_path(), "--sandbox", "--wrap=none", *args,
-               "+RTS", f"-M{PANDOC_LIMITS['memory']}", "-RTS"]
-    try:
-        done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as err:
-        raise PandocError(f"timed out after {timeout:.0f} s") from err
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise PandocError(message[-1] if message else f"exit status {done.returncode}")
-    return done.stdout.decode("utf-8")

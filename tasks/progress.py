@@ -9,7 +9,7 @@ import sys
 import threading
 from pathlib import Path
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import luigi
 
@@ -51,37 +51,31 @@ def progress(tasks: list[luigi.Task], *, quiet: bool) -> Iterator[None]:
     if sys.stderr.isatty():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        bar = Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("articles"), TimeElapsedColumn(), transient=True)
-        job = bar.add_task("starting", total=total)
+        display = Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("articles"), TimeElapsedColumn(), transient=True)
+        job = display.add_task("starting", total=total)
 
-        def loop() -> None:
-            while not stop.wait(0.25):
-                label, done = state()
-                bar.update(job, description=label, completed=done)
+        def show(label: str, converted: int) -> None:
+            display.update(job, description=label, completed=converted)
+        interval = 0.25
+    else:
+        display, last = nullcontext(), [""]
 
-        with bar:
-            thread = threading.Thread(target=loop, daemon=True)
-            thread.start()
-            try:
-                yield
-            finally:
-                stop.set()
-                thread.join()
-        return
+        def show(label: str, converted: int) -> None:  # a plain line per stage, for logs
+            if label not in (last[0], "done"):
+                print(f"wikibind: {label} ({converted}/{total} articles converted)", file=sys.stderr, flush=True)
+                last[0] = label
+        interval = 1.0
 
-    def log() -> None:
-        last = None
-        while not stop.wait(1.0):
-            label, done = state()
-            if label != last and label != "done":
-                print(f"wikibind: {label} ({done}/{total} articles converted)", file=sys.stderr, flush=True)
-                last = label
+    def loop() -> None:
+        while not stop.wait(interval):
+            show(*state())
 
-    thread = threading.Thread(target=log, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    with display:
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
