@@ -96,7 +96,7 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
     meta = BookMeta(title=book.get("title", "Wiki Book"), subtitle=book.get("subtitle", ""),
                     authors=[str(a) for a in book.get("authors", [])], language=book.get("language", "en"),
                     publisher=book.get("publisher", ""), rights=book.get("licence", ""),
-                    identifier=book.get("identifier", ""))
+                    identifier=book.get("identifier", ""), cover=book.get("cover", ""))
     contents = values.get("contents", {})
     selection = Selection(**{k: v for k, v in contents.items()}, base_url=values.get("links", {}).get("base_url", ""))
     if selection.order not in ("breadth-first", "alphabetical"):

@@ -51,6 +51,7 @@ _ACCESSIBILITY_SUMMARY = (
 
 def build_epub(book: Book, cover: bytes | None = None) -> bytes:
     """Return the book as EPUB 3 bytes (the same for the same Book); `cover` replaces the drawn cover."""
+    cover = cover if cover is not None else book.cover
     meta = book.meta
     env = environment()
     page = env.get_template("epub/page.xhtml.j2")

@@ -145,6 +145,7 @@ class BookMeta:
     identifier: str = ""  # filled from the title when empty
     date: str = ""  # ISO 8601; filled from the sources when empty
     csl_style: str = ""  # a CSL style's XML (--csl); empty: the built-in Chicago author-date
+    cover: str = ""  # the user's cover image, a file in the source folder; empty: a drawn cover
 
 
 @dataclass
@@ -157,6 +158,7 @@ class Book:
     images: dict[str, bytes]  # name used in <img src="img:NAME"> -> file bytes
     stats: dict = field(default_factory=dict)  # counts for report.json
     problems: list[Problem] = field(default_factory=list)
+    cover: bytes | None = None  # the user's cover image (BookMeta.cover), already checked
 
     @property
     def slug(self) -> str:

@@ -12,11 +12,11 @@ from pathlib import Path
 from .clean import IMAGE_SUFFIXES
 from .model import Problem, SourceFile
 
-__all__ = ["list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
+__all__ = ["IMAGE_MAGIC", "list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
            "MAX_ARTICLE_BYTES"]
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024  # larger pages are refused, not converted
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -94,7 +94,7 @@ def read_images(source_dir: Path) -> tuple[dict[str, bytes], list[Problem]]:
         except OSError as err:
             problems.append(Problem(name, "warning", f"image cannot be read ({err.strerror or err})"))
             continue
-        if not (data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")):
+        if not (data.startswith(IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")):
             problems.append(Problem(name, "warning", "not an image (its content is no PNG, JPEG, GIF or WebP)"))
             continue
         images[name] = data

@@ -20,7 +20,7 @@ from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import BookMeta, Problem
 from pipeline.csl import ReferencesError, load_references
-from pipeline.source import read_images, read_inside, read_sources
+from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 
 from . import store
 
@@ -132,8 +132,15 @@ class AssembleBook(_Cached):
                     references += load_references(name, data)
                 except ReferencesError as err:
                     problems.append(Problem(name, "error", f"references not used: {err}"))
-        book = assemble_book(fragments, redirects, images, BookMeta(**_thaw(self.meta)), problems,
-                             Selection(**_thaw(self.selection)), references)
+        meta = BookMeta(**_thaw(self.meta))
+        cover = read_inside(Path(self.source), meta.cover) if meta.cover else None
+        if meta.cover and (cover is None or not cover.startswith(IMAGE_MAGIC)):
+            problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
+                                                           "GIF file in the source folder: a cover is drawn instead"))
+            cover = None
+        book = assemble_book(fragments, redirects, images, meta, problems, Selection(**_thaw(self.selection)),
+                             references)
+        book.cover = cover
         self.save(book, started)
 
 

@@ -135,3 +135,17 @@ def test_csl_style_references_and_bib_json(small: Path, tmp_path: Path) -> None:
     assert any(i.get("title", "").lower() == "the russian anarchists" for i in items)
     page = built.output("html").read_text(encoding="utf-8")
     assert "Princeton" in page and "[1]" in page  # IEEE's numbered form, from pandoc's citeproc
+
+
+def test_book_toml_cover_is_used_or_reported(small: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    png = (ROOT / "examples" / "Platformism_1.png").read_bytes()
+    (small / "mine.png").write_bytes(png)
+    (small / "book.toml").write_text('[book]\ntitle = "Covered"\ncover = "mine.png"\n', encoding="utf-8")
+    built = build(small, tmp_path / "a", "--format", "epub")
+    with zipfile.ZipFile(built.output("epub")) as z:
+        assert z.read("EPUB/images/cover.png") == png
+    (small / "book.toml").write_text('[book]\ntitle = "Covered"\ncover = "../outside.png"\n', encoding="utf-8")
+    built = build(small, tmp_path / "b", "--format", "epub")
+    assert any(p["file"] == "../outside.png" and "drawn instead" in p["message"] for p in built.report["problems"])
