@@ -41,9 +41,6 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "duplex": (bool, False, "chapters start on a right-hand page; mirrored margins"),
         "bleed": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
     },
-    "html": {
-        "theme": (str, "auto", "auto (follows the reader's system), light or dark"),
-    },
 }
 
 
@@ -67,7 +64,6 @@ class Config:
     meta: BookMeta = field(default_factory=BookMeta)
     selection: Selection = field(default_factory=Selection)
     pdf: dict = field(default_factory=dict)
-    html: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -103,4 +99,4 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         problems.append(Problem(name, "warning", f"[contents] order '{selection.order}' is not breadth-first "
                                                  "or alphabetical: breadth-first is used"))
         selection.order = "breadth-first"
-    return Config(meta=meta, selection=selection, pdf=values.get("pdf", {}), html=values.get("html", {})), problems
+    return Config(meta=meta, selection=selection, pdf=values.get("pdf", {})), problems
