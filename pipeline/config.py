@@ -37,9 +37,10 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "base_url": (str, "", "links to articles left out become links to the live wiki at this URL"),
     },
     "pdf": {
-        "paper": (str, "A4", "A4, Letter, A5 or 6x9in"),
+        "paper": (str, "a4", "a4, letter, a5 or trade (6 × 9 in)"),
         "duplex": (bool, False, "chapters start on a right-hand page; mirrored margins"),
-        "bleed": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
+        "crop_marks": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
+        "toc_depth": (int, 1, "contents list chapters (1) or also their sections (2, 3)"),
     },
 }
 
@@ -99,4 +100,12 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         problems.append(Problem(name, "warning", f"[contents] order '{selection.order}' is not breadth-first "
                                                  "or alphabetical: breadth-first is used"))
         selection.order = "breadth-first"
-    return Config(meta=meta, selection=selection, pdf=values.get("pdf", {})), problems
+    pdf = values.get("pdf", {})
+    if "paper" in pdf:
+        pdf["paper"] = {"6x9in": "trade", "6x9": "trade"}.get(pdf["paper"].lower(), pdf["paper"].lower())
+        if pdf["paper"] not in ("a4", "letter", "a5", "trade"):
+            problems.append(Problem(name, "warning", f"[pdf] paper '{pdf.pop('paper')}' is not a4, letter, a5 or "
+                                                     "trade: a4 is used"))
+    if not 1 <= pdf.get("toc_depth", 1) <= 3:
+        problems.append(Problem(name, "warning", f"[pdf] toc_depth {pdf.pop('toc_depth')} is not 1, 2 or 3: 1 is used"))
+    return Config(meta=meta, selection=selection, pdf=pdf), problems

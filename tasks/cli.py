@@ -72,7 +72,8 @@ def chunk_names(names: list[str]) -> list[list[str]]:
     return [c for c in chunks if c]
 
 
-def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None) -> Config:
+def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None,
+                paper: str | None = None, duplex: bool = False, crop_marks: bool = False) -> Config:
     """Read book.toml (or --config FILE); command-line options win over it."""
     if path:
         try:
@@ -86,6 +87,12 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
     config.problems = problems
     if title:
         config.meta.title = title
+    if paper:
+        config.pdf["paper"] = paper
+    if duplex:
+        config.pdf["duplex"] = True
+    if crop_marks:
+        config.pdf["crop_marks"] = True
     if csl:
         try:
             config.meta.csl_style = Path(csl).read_text(encoding="utf-8")
@@ -117,10 +124,12 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
 
 
 def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[BuildFormat]:
-    """Return the tasks that build `formats` (each named by its inputs' content)."""
+    """Return the tasks that build `formats` (each named by its inputs' content and options)."""
     book = plan_book(source, cache, config)
     params = book.param_kwargs
-    return [BuildFormat(source=book.source, cache=book.cache, digest=digest(book.digest, fmt), fmt=fmt, book=params)
+    options = {"pdf": config.pdf}
+    return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=params, options=options.get(fmt, {}),
+                        digest=digest(book.digest, fmt, json.dumps(options.get(fmt, {}), sort_keys=True)))
             for fmt in formats]
 
 
@@ -221,7 +230,8 @@ def build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
     started = time.perf_counter()
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    tasks = plan(source, cache, formats, load_config(source, args.config, args.title, args.csl))
+    tasks = plan(source, cache, formats, load_config(source, args.config, args.title, args.csl,
+                                                         args.paper, args.duplex, args.crop_marks))
     ran = _run(tasks, args)
 
     book: Book = load_value(tasks[0].requires().output())
@@ -330,6 +340,9 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--title", help="the book's title (overrides book.toml)")
     b.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     b.add_argument("--csl", help="format the bibliography in this CSL style (default: Chicago author-date)")
+    b.add_argument("--paper", choices=["a4", "letter", "a5", "trade"], help="PDF paper size (default: a4; trade is 6x9 in)")
+    b.add_argument("--duplex", action="store_true", help="PDF for two-sided print: chapters open on the right")
+    b.add_argument("--crop-marks", action="store_true", help="PDF with 3 mm bleed and crop marks, for a print shop")
     b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")

@@ -149,6 +149,7 @@ class BuildFormat(_Cached):
 
     fmt = luigi.ChoiceParameter(choices=list(FORMATS))
     book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
+    options = luigi.DictParameter(significant=False, default={})  # the format's own options (PdfOptions)
     kind = "out"
 
     def requires(self) -> AssembleBook:
@@ -159,7 +160,13 @@ class BuildFormat(_Cached):
 
     def run(self) -> None:
         started = time.perf_counter()
-        self.save(builder(self.fmt)(load_value(self.input())), started)
+        book, options = load_value(self.input()), _thaw(self.options)
+        if self.fmt == "pdf":
+            from pipeline.pdf import PdfOptions
+
+            self.save(builder("pdf")(book, PdfOptions(**options)), started)
+        else:
+            self.save(builder(self.fmt)(book), started)
 
 
 def _thaw(value: object) -> object:

@@ -26,7 +26,7 @@ x = 1
 """)
     assert config.meta.title == "T" and config.meta.authors == ["A", "B"]
     assert config.selection.root == "Start" and config.selection.depth == 1
-    assert config.pdf == {"paper": "A5"}
+    assert config.pdf == {"paper": "a5"}  # names are case-insensitive
     messages = [p.message for p in problems]
     assert "unknown key 'colour' in [book]: ignored" in messages
     assert "unknown section [nonsense]: ignored" in messages
