@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import errno
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -99,21 +102,29 @@ def test_check_lists_problems_by_file(small: Path, capsys: pytest.CaptureFixture
     assert not list(small.glob(".*")) and not (small / "output").exists()  # check writes nothing there
 
 
+def _lines(proc: subprocess.Popen) -> Callable[[], str]:
+    """Read a process's output line by line, failing instead of hanging after two minutes."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    return lambda: lines.get(timeout=120)
+
+
 @pytest.mark.slow
 def test_watch_rebuilds_after_changes_and_survives_bad_input(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "tasks.cli", "watch", str(small), "-o", str(out),
                              "--format", "html"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
+    readline = _lines(proc)
     try:
-        assert "rebuilt" in proc.stdout.readline()
+        assert "rebuilt" in readline()
         for i in range(3):  # a burst of edits gives one rebuild
             (small / "Beta.md").write_text(PAGE.format("Beta") + f"\nEdit {i}.\n", encoding="utf-8")
             time.sleep(0.1)
-        line = proc.stdout.readline()
+        line = readline()
         assert "rebuilt" in line and "articles converted" in line and "html" in line
         (small / "Bad.md").write_bytes(b"")
-        assert "1 files left out" in proc.stdout.readline()
+        assert "1 files left out" in readline()
         assert proc.poll() is None
     finally:
         proc.terminate()
