@@ -32,9 +32,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .citations import Source, format_html, merge_keys, parse_note, sort_key, to_csl
+from .citations import CiteItem, Source, format_html, merge_keys, parse_note_sources, sort_key, to_csl
 from .convert import PandocError
-from .csl import CiteItem, cite_text, citeproc, parse_citation
+from .csl import cite_text, citeproc
 from .model import BibEntry, Chapter, Citation, Note, Problem
 from .titles import unique
 
@@ -54,6 +54,8 @@ class _Group:
     item: dict | None  # the referenced CSL item, when a key cites it
     cited: list[Citation] = field(default_factory=list)
     owners: list[Note] = field(default_factory=list)
+    cited_ids: set[str] = field(default_factory=set)  # what `cited` and `owners` hold, for quick lookup
+    owner_ids: set[int] = field(default_factory=set)
 
 
 def compile_bibliography(chapters: list[Chapter], *, style: str = "", references: Sequence[dict] = (),
@@ -76,7 +78,7 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
         for note in chapter.notes:
             notes += 1
             citation = Citation(chapter.id, chapter.title, note.label, note.id)
-            cites = parse_citation(note.text) or []
+            cites, parsed = note.parsed or parse_note_sources(note.text)
             for cite in cites:
                 if cite.key not in refs:
                     problems.append(Problem(chapter.file, "warning", f"the citation {note.text} cites @{cite.key}, "
@@ -86,7 +88,7 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
                 key_notes.append((note, known))
                 found = [(source_of(refs[c.key]), refs[c.key]) for c in known]
             else:
-                found = [(source, None) for source in parse_note(note.text)]
+                found = [(source, None) for source in parsed]
             citing += bool(found)
             mentions += [(source, item, citation, note) for source, item in found]
     # One key per distinct work, decided over all mentions at once (an undated
@@ -99,9 +101,11 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
             group.source, group.item = source, item  # prefer the referenced, then the dated form
         if item is not None:
             group_of_ref[item["id"]] = group
-        if all(c.note_id != citation.note_id for c in group.cited):  # a note cites a work once
+        if citation.note_id not in group.cited_ids:  # a note cites a work once
+            group.cited_ids.add(citation.note_id)
             group.cited.append(citation)
-        if all(n is not note for n in group.owners):
+        if id(note) not in group.owner_ids:
+            group.owner_ids.add(id(note))
             group.owners.append(note)
     ordered = sorted(by_key.values(), key=lambda g: (_KIND_ORDER.get(g.source.kind, 3), sort_key(g.source)))
     taken = set(refs)  # a parsed source's id never takes a reference's key

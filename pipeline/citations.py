@@ -28,6 +28,9 @@ the same work as its one dated edition, but no per-source key can say so
 (it is not transitive once two editions exist); `merge_keys` applies that
 rule to a whole collection.
 
+Key citations (`parse_citation`): a note that is exactly one pandoc group
+such as ``[see @key, p. 4; -@other]`` cites those keys of references.bib.
+
 Sort rule (`sort_key`): works by first author, surname first, then title;
 web pages by site then page title; unparsed by their text. Folded like
 MediaWiki's collation: casefold, no diacritics, and titles and sites ignore a
@@ -40,8 +43,43 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
-__all__ = ["Source", "parse_note", "merge_key", "merge_keys", "sort_key", "to_csl", "format_html"]
+__all__ = ["Source", "CiteItem", "parse_note", "parse_citation", "citation_items", "parse_note_sources", "merge_key", "merge_keys", "sort_key", "to_csl", "format_html"]
+
+
+_KEY = r"[A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&+?<>~/-](?=[A-Za-z0-9_]))*"
+_ITEM = re.compile(rf"(?P<prefix>[^;@]*?)(?P<minus>-?)(?<![\w@])@(?P<key>{_KEY})(?![\w@])(?P<suffix>[^;@]*)")
+
+
+class CiteItem(NamedTuple):
+    """One cited key of a bracketed citation, with the text around it."""
+
+    prefix: str  # "see "
+    key: str
+    suffix: str  # ", p. 4"
+    suppress_author: bool = False  # "-@key"
+
+
+def parse_citation(text: str) -> list[CiteItem] | None:
+    """Return the items of a text that is exactly one ``[@key...]`` group, else None."""
+    text = " ".join(str(text or "").split())
+    if not (text.startswith("[") and text.endswith("]")) or len(text) > 1002:
+        return None
+    return citation_items(text[1:-1])
+
+
+def citation_items(body: str) -> list[CiteItem] | None:
+    """Split a group's inside into items; None unless every item holds exactly one key."""
+    items = []
+    for part in body.split(";"):
+        m = _ITEM.fullmatch(part.strip())
+        if not m:
+            return None
+        items.append(CiteItem(m.group("prefix"), m.group("key"), m.group("suffix").rstrip(),
+                              bool(m.group("minus"))))
+    return items or None
 
 
 @dataclass(frozen=True)
@@ -213,6 +251,7 @@ def _clean(text: str) -> str:
     return " ".join(_MD_ESCAPE.sub(r"\1", text).split())
 
 
+@lru_cache(maxsize=65536)  # the same authors, sites and titles recur across thousands of notes
 def _fold(text: str) -> str:
     """Fold for comparison: no markup, punctuation, case or diacritics."""
     text = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD_EXTRA))
@@ -261,15 +300,17 @@ def merge_key(source: Source) -> str:
 
 def merge_keys(sources: Sequence[Source]) -> list[str]:
     """Return `merge_key` for each source, folding an undated work into its one dated edition."""
+    bases = [_base_key(s) for s in sources]
     years: dict[str, set[str]] = {}
-    for s in sources:
+    for s, base in zip(sources, bases):
         if s.kind == "work" and s.year:
-            years.setdefault(_base_key(s), set()).add(s.year)
+            years.setdefault(base, set()).add(s.year)
     keys = []
-    for s in sources:
-        dated = years.get(_base_key(s), set()) if s.kind == "work" and not s.year else set()
+    for s, base in zip(sources, bases):
+        dated = years.get(base, set()) if s.kind == "work" and not s.year else set()
         # with two editions known, an undated citation could be either: keep it apart
-        keys.append(f"{_base_key(s)}|{next(iter(dated))}" if len(dated) == 1 else merge_key(s))
+        keys.append(f"{base}|{next(iter(dated))}" if len(dated) == 1
+                    else f"{base}|{s.year}" if s.kind == "work" else base)
     return keys
 
 
@@ -358,3 +399,8 @@ def format_html(source: Source) -> str:
     # the note's own emphasis survives; everything else is escaped text
     text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
     return re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<i>\1</i>", text)
+
+
+def parse_note_sources(text: str) -> tuple[list[CiteItem], list[Source]]:
+    """Return what a note cites: its ``[@key]`` items, and the sources its free text names."""
+    return parse_citation(text) or [], parse_note(text)

@@ -16,6 +16,7 @@ import subprocess
 import pypandoc
 from lxml import etree
 
+from .citations import parse_note_sources
 from .model import Article, Fragment, Note, Problem, Section
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
@@ -116,8 +117,10 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
         note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
+        text = _note_text(note_root)
+        # Citations are parsed here, per article and in parallel, not once per book in assembly.
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
-                          text=_note_text(note_root), ref_ids=refs.get(label, [])))
+                          text=text, ref_ids=refs.get(label, []), parsed=parse_note_sources(text)))
     return Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                     sections=sections, notes=notes, categories=list(article.categories),
                     problems=list(article.problems))

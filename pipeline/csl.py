@@ -27,18 +27,16 @@ import re
 import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from lxml import etree, html as lxml_html
 
+from .citations import CiteItem, citation_items as _items, parse_citation
 from .convert import PandocError, run_pandoc
 from .sanitize import parse_fragment, sanitize, to_xhtml
 
 __all__ = ["CiteItem", "ReferencesError", "citeproc", "format_entries", "load_references",
            "mark_citations", "parse_citation", "cite_text"]
 
-_KEY = r"[A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&+?<>~/-](?=[A-Za-z0-9_]))*"
-_ITEM = re.compile(rf"(?P<prefix>[^;@]*?)(?P<minus>-?)(?<![\w@])@(?P<key>{_KEY})(?![\w@])(?P<suffix>[^;@]*)")
 # A bracketed group on one paragraph: not an image, a link, a reference link,
 # a link definition or an escaped bracket.
 _GROUP = re.compile(r"(?<![\\!\]])\[(?P<body>(?:[^\[\]\n]|\n(?![ \t]*\n)){1,1000}?)\](?![(\[:])")
@@ -48,37 +46,8 @@ _MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 _READER = "markdown-raw_html-raw_attribute-raw_tex-tex_math_dollars-smart"
 
 
-class CiteItem(NamedTuple):
-    """One cited key of a bracketed citation, with the text around it."""
-
-    prefix: str  # "see "
-    key: str
-    suffix: str  # ", p. 4"
-    suppress_author: bool = False  # "-@key"
-
-
 class ReferencesError(ValueError):
     """A references file that cannot be used; the message says why."""
-
-
-def parse_citation(text: str) -> list[CiteItem] | None:
-    """Return the items of a text that is exactly one ``[@key...]`` group, else None."""
-    text = " ".join(str(text or "").split())
-    if not (text.startswith("[") and text.endswith("]")) or len(text) > 1002:
-        return None
-    return _items(text[1:-1])
-
-
-def _items(body: str) -> list[CiteItem] | None:
-    """Split a group's inside into items; None unless every item holds exactly one key."""
-    items = []
-    for part in body.split(";"):
-        m = _ITEM.fullmatch(part.strip())
-        if not m:
-            return None
-        items.append(CiteItem(m.group("prefix"), m.group("key"), m.group("suffix").rstrip(),
-                              bool(m.group("minus"))))
-    return items or None
 
 
 def cite_text(items: Sequence[CiteItem], keys: dict[str, str] | None = None) -> str:

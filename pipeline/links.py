@@ -94,19 +94,24 @@ def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, byt
     wiki; links to other pages not in the book become plain text.
     """
     external = external or {}
-    root = parse_fragment(fragment.html)
-    _resolve_links(root, fragment, index, stats, external)
-    _resolve_images(root, fragment, images, stats)
     notes = []
     for note in fragment.notes:
-        note_root = parse_fragment(note.html)
-        _resolve_links(note_root, fragment, index, stats, external)
-        _resolve_images(note_root, fragment, images, stats)
-        note.html = to_xhtml(note_root)
+        note.html = _resolve_html(note.html, fragment, index, images, stats, external)
         notes.append(note)
     return Chapter(id=fragment.chapter_id, title=fragment.title, file=fragment.file,
-                   html=to_xhtml(root), sections=fragment.sections, notes=notes,
-                   categories=fragment.categories)
+                   html=_resolve_html(fragment.html, fragment, index, images, stats, external),
+                   sections=fragment.sections, notes=notes, categories=fragment.categories)
+
+
+def _resolve_html(xhtml: str, fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
+                  stats: LinkStats, external: dict[str, str]) -> str:
+    """Resolve the wikilinks and images of one piece of XHTML."""
+    if 'href="wiki:' not in xhtml and "<img" not in xhtml:
+        return xhtml  # most notes hold neither: skip the parse
+    root = parse_fragment(xhtml)
+    _resolve_links(root, fragment, index, stats, external)
+    _resolve_images(root, fragment, images, stats)
+    return to_xhtml(root)
 
 
 def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, stats: LinkStats,

@@ -76,6 +76,7 @@ class Note:
     text: str  # the note's Markdown source on one line, for the bibliography
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
+    parsed: tuple | None = None  # (key citations, parsed sources) of `text`, read where notes are converted
 
 
 @dataclass
