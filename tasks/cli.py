@@ -109,9 +109,9 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
         raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
     chunks = []
     for group in chunk_names(names):
-        parts = [name.encode("utf-8", "surrogateescape") + b"\0" + (read_inside(source, name) or b"\0refused")
-                 for name in group]
-        chunks.append((digest(code, *parts), group))
+        articles = [(name, digest(code, name.encode("utf-8", "surrogateescape"),
+                                  read_inside(source, name) or b"\0refused")) for name in group]
+        chunks.append((digest(*(d for _, d in articles)), articles))
     image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in image_paths(source)))
     meta_dict = asdict(fill_meta(config.meta, _source_date(source, names)))
     selection = asdict(config.selection)
@@ -261,7 +261,8 @@ def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran
         stage = _STAGE_OF.get(type(task).__name__) or getattr(task, "fmt", "other")
         seconds[stage] = round(seconds.get(stage, 0.0) + load_seconds(task.output()), 3)
     seconds["total"] = round(time.perf_counter() - started, 3)
-    changed = sorted({n for t in ran["completed"] if isinstance(t, ConvertChunk) for n in t.names})
+    changed = sorted({n for t in ran["completed"] if isinstance(t, ConvertChunk)
+                      for n in load_value(t.output()).changed})
     report = {**book.stats, "problems": [p.as_dict() for p in book.problems], "outputs": outputs,
               "bibliography_json": str(bib_path),
               "seconds": seconds,

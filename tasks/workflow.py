@@ -8,9 +8,12 @@ tasks stays small whatever the number of articles.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import pickle
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import luigi
 
@@ -18,13 +21,13 @@ from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
-from pipeline.model import BookMeta, Problem
+from pipeline.model import Article, BookMeta, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 
 from . import store
 
-__all__ = ["CleanChunk", "ConvertChunk", "AssembleBook", "BuildFormat", "FORMATS"]
+__all__ = ["CleanChunk", "ConvertChunk", "Converted", "AssembleBook", "BuildFormat", "FORMATS"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
@@ -75,53 +78,90 @@ def load_seconds(target: luigi.LocalTarget) -> float:
 class CleanChunk(_Cached):
     """Stage 1 for one chunk of articles: read, decode, undo the export's damage."""
 
-    names = luigi.ListParameter(significant=False)
+    articles = luigi.ListParameter(significant=False)  # [(name, digest of its bytes and our code)]
     kind = "clean"
 
     def run(self) -> None:
         started = time.perf_counter()
-        files, problems = read_sources(Path(self.source), list(self.names))
+        files, problems = read_sources(Path(self.source), [name for name, _ in self.articles])
         self.save(([read_article(f) for f in files], problems), started)
 
 
-class ConvertChunk(_Cached):
-    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run."""
+class Converted(NamedTuple):
+    """What ConvertChunk stores: the chunk's fragments, and which articles it converted again."""
 
-    names = luigi.ListParameter(significant=False)
+    fragments: list[Fragment]
+    redirects: list[Article]
+    problems: list[Problem]
+    digests: dict[str, str]  # name -> digest, for every article of the chunk
+    changed: list[str]  # names whose content differs from the chunk's previous version
+
+
+class ConvertChunk(_Cached):
+    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run.
+
+    An edited chunk converts again only the articles that changed: the
+    fragments of the others come from the chunk's previous version, found
+    through a pointer named by the chunk's first article (its boundaries are
+    content-defined, so an edit does not move them).
+    """
+
+    articles = luigi.ListParameter(significant=False)
     kind = "convert"
 
     def requires(self) -> CleanChunk:
-        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, names=self.names)
+        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles)
 
     def run(self) -> None:
         started = time.perf_counter()
         articles, problems = load_value(self.input())
+        digests = {name: d for name, d in self.articles}
+        previous = self._previous()
+        reuse = {f.file: f for f in previous.fragments if previous.digests.get(f.file) == digests.get(f.file)} \
+            if previous else {}
         usable = [a for a in articles if a.title and a.redirect is None]
         redirects = [a for a in articles if a.redirect is not None]
         problems = problems + [p for a in articles if not a.title for p in a.problems]
-        self.save((convert_articles(usable), redirects, problems), started)
+        fresh = iter(convert_articles([a for a in usable if a.file not in reuse]))
+        fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
+        before = previous.digests if previous else {}
+        changed = [name for name, d in digests.items() if before.get(name) != d]
+        self.save(Converted(fragments, redirects, problems, digests, changed), started)
+        store.write_atomic(self._pointer(), self.digest.encode())
+
+    def _pointer(self) -> Path:
+        first = self.articles[0][0].encode("utf-8", "surrogateescape")
+        return Path(self.cache) / self.kind / "latest" / hashlib.sha256(first).hexdigest()[:20]
+
+    def _previous(self) -> Converted | None:
+        """The chunk's last converted version, when it is there and intact."""
+        try:
+            value = load_value(CacheTarget(str(Path(self.cache) / self.kind / f"{self._pointer().read_text()}.pickle")))
+        except (OSError, ValueError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
+            return None
+        return value if isinstance(value, Converted) else None
 
 
 class AssembleBook(_Cached):
     """Stage 3: resolve links into anchors and compile the bibliography."""
 
-    chunks = luigi.ListParameter(significant=False)  # [(digest, [names])]
+    chunks = luigi.ListParameter(significant=False)  # [(digest, [(name, digest)])]
     meta = luigi.DictParameter(significant=False)
     selection = luigi.DictParameter(significant=False, default={})
     config_problems = luigi.ListParameter(significant=False, default=[])  # from book.toml
     kind = "book"
 
     def requires(self) -> list[ConvertChunk]:
-        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, names=n) for d, n in self.chunks]
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=a) for d, a in self.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
         fragments, redirects, problems = [], [], []
         for target in self.input():
-            f, r, p = load_value(target)
-            fragments += f
-            redirects += r
-            problems += p
+            converted = load_value(target)
+            fragments += converted.fragments
+            redirects += converted.redirects
+            problems += converted.problems
         images, image_problems = read_images(Path(self.source))
         problems += image_problems + [Problem(**p) for p in _thaw(self.config_problems)]
         references = []
