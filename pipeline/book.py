@@ -7,13 +7,18 @@ import uuid
 
 from urllib.parse import quote, unquote
 
-from .bibliography import compile_bibliography
+from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
+from .bookindex import INDEX_ID, index_entries
 from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment
-from .model import Article, Book, BookMeta, Fragment, Problem
-from .titles import normalize_title, unique
+from .model import Article, Book, BookMeta, Fragment, Part, Problem
+from .titles import normalize_title, slugify, unique
 
-__all__ = ["assemble_book", "select", "title_sort_key", "fill_meta"]
+__all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
+           "OTHER_PART"]
+
+SOURCES_ID = "article-sources"
+OTHER_PART = "Other"  # with parts_by = "category": the part of the articles filed under no category
 
 _WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
 
@@ -46,11 +51,17 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     full_index, redirect_problems = build_index(every, redirects)
     problems += redirect_problems
     chosen = select(every, full_index, selection, problems)
+    groups = group_parts(chosen, full_index, selection, problems)
+    if groups:
+        chosen = [f for _, members in groups for f in members]  # a part's chapters follow each other
     kept = {id(f) for f in chosen}
     left_out = {normalize_title(f.title): f.title for f in every if id(f) not in kept}
     _settle_ids(chosen)
+    taken: set[str] = set()
+    parts = [Part(title, unique("part-" + (slugify(title) or "part"), taken), [f.chapter_id for f in members])
+             for title, members in groups]
     index, _ = build_index(chosen, redirects)
-    external = {key: _wiki_url(selection.base_url, title) for key, title in left_out.items()} \
+    external = {key: wiki_url(selection.base_url, title) for key, title in left_out.items()} \
         if selection.base_url else {}
     for alias, target in full_index.aliases.items():
         if target in external:
@@ -83,7 +94,9 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     }
     return Book(meta=meta, chapters=chapters, bibliography=bibliography,
                 images={name: images[name] for name in sorted(used)}, stats=book_stats,
-                problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)))
+                problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)),
+                parts=parts, index=index_entries(chapters) if selection.index else [],
+                base_url=selection.base_url)
 
 
 def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,
@@ -91,14 +104,18 @@ def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,
     """Return the articles the selection asks for, in book order."""
     by_key = {normalize_title(f.title): f for f in fragments}
 
-    def find(title: str) -> Fragment | None:
+    def find(title: str, where: str = "[contents]") -> Fragment | None:
         key = normalize_title(title)
         found = by_key.get(index.aliases.get(key, key))
         if found is None:
-            problems.append(Problem("book.toml", "warning", f"[contents] names '{title}', which is not in the export"))
+            problems.append(Problem("book.toml", "warning", f"{where} names '{title}', which is not in the export"))
         return found
 
-    if selection.articles:
+    if selection.parts:
+        found = [find(title, f"[[contents.part]] '{part.title}'") for part in selection.parts for title in part.articles]
+        found = [f for f in found if f is not None]
+        chosen = list({id(f): f for f in found}.values())
+    elif selection.articles:
         found = [f for f in map(find, selection.articles) if f is not None]
         chosen = list({id(f): f for f in found}.values())  # a title named twice counts once
     elif selection.root:
@@ -112,6 +129,57 @@ def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,
     if exclude:
         chosen = [f for f in chosen if not exclude & {normalize_title(c) for c in f.categories}]
     return chosen
+
+
+def group_parts(chosen: list[Fragment], index: LinkIndex, selection: Selection,
+                problems: list[Problem]) -> list[tuple[str, list[Fragment]]]:
+    """Split the chosen articles into parts: [(title, articles)]; [] when the book has no parts.
+
+    `[[contents.part]]` tables keep their order and the order of their articles;
+    an article named in two parts goes in the first. With `parts_by = "category"`
+    each article goes under its first category the selection includes, parts
+    are alphabetical and keep the book's order inside; articles filed under no
+    category come last, under OTHER_PART.
+    """
+    if selection.parts:
+        by_key = {normalize_title(f.title): f for f in chosen}
+        home: dict[int, int] = {}  # id(fragment) -> number of its part
+        for number, part in enumerate(selection.parts):
+            for title in part.articles:
+                key = normalize_title(title)
+                fragment = by_key.get(index.aliases.get(key, key))
+                if fragment is None:
+                    continue  # not in the export (reported by select) or filtered out
+                first = home.setdefault(id(fragment), number)
+                if first != number:
+                    problems.append(Problem("book.toml", "warning", f"[[contents.part]] '{part.title}' names "
+                                            f"'{fragment.title}', already in part '{selection.parts[first].title}'"
+                                            ": it stays there"))
+        groups = [(part.title, [f for f in chosen if home.get(id(f)) == number])
+                  for number, part in enumerate(selection.parts)]
+        for title, members in groups:
+            if not members:
+                problems.append(Problem("book.toml", "warning", f"[[contents.part]] '{title}' has no article "
+                                                                "in the book: left out"))
+        return [(title, members) for title, members in groups if members]
+    if selection.parts_by != "category":
+        return []
+    include = {normalize_title(c) for c in selection.include_categories}
+    spelling: dict[str, str] = {}
+    by_category: dict[str, list[Fragment]] = {}
+    other: list[Fragment] = []
+    for fragment in chosen:
+        keys = [(normalize_title(c), c.strip()) for c in fragment.categories if c.strip()]
+        keys = [k for k in keys if not include or k[0] in include]
+        if not keys:
+            other.append(fragment)
+            continue
+        key, name = keys[0]
+        spelling.setdefault(key, name)
+        by_category.setdefault(key, []).append(fragment)
+    groups = sorted(((spelling[key], members) for key, members in by_category.items()),
+                    key=lambda group: title_sort_key(group[0]))
+    return groups + ([(OTHER_PART, other)] if other else [])
 
 
 def _reachable(root: Fragment | None, by_key: dict[str, Fragment], index: LinkIndex,
@@ -137,7 +205,7 @@ def _reachable(root: Fragment | None, by_key: dict[str, Fragment], index: LinkIn
     return [f for level in levels for f in level]
 
 
-def _wiki_url(base: str, title: str) -> str:
+def wiki_url(base: str, title: str) -> str:
     """The live wiki's address of a page (MediaWiki style: spaces as underscores)."""
     return base + quote(title.replace(" ", "_"), safe="()',:/")
 
@@ -157,7 +225,7 @@ def _settle_titles(fragments: list[Fragment], problems: list[Problem]) -> list[F
 
 def _settle_ids(fragments: list[Fragment]) -> None:
     """Make chapter ids unique (two titles can slug alike) by renaming the later one."""
-    taken: set[str] = {"bibliography", "contents", "titlepage"}
+    taken: set[str] = {BIBLIOGRAPHY_ID, INDEX_ID, SOURCES_ID, "contents", "titlepage"}
     for fragment in fragments:
         old = fragment.chapter_id
         new = unique(old, taken)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .model import BookMeta, Problem
 
-__all__ = ["SCHEMA", "Selection", "Config", "parse_config"]
+__all__ = ["SCHEMA", "THEMES", "PartSpec", "Selection", "Config", "parse_config", "schema_table"]
 
 # section -> key -> (type, default, what it means)
 SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
@@ -32,6 +32,15 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "order": (str, "breadth-first", "with `root`: breadth-first, or alphabetical within each depth"),
         "include_categories": (list, [], "keep only articles in at least one of these categories"),
         "exclude_categories": (list, [], "leave out articles in any of these categories"),
+        "part": (list, [], "the book's parts, in order, as `[[contents.part]]` tables (below); when given, "
+                           "they name the book's articles"),
+        "parts_by": (str, "", "`\"category\"`: one part per category, in alphabetical order "
+                              "(see below); empty: no parts"),
+        "index": (bool, True, "a back-of-book index of titles, redirects, link texts and categories"),
+    },
+    "contents.part": {
+        "title": (str, "", "the part's title"),
+        "articles": (list, [], "ordered list of the part's article titles"),
     },
     "links": {
         "base_url": (str, "", "links to articles left out become links to the live wiki at this URL"),
@@ -42,12 +51,24 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "crop_marks": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
         "toc_depth": (int, 1, "contents list chapters (1) or also their sections (2, 3)"),
     },
+    "html": {
+        "theme": (str, "auto", "auto (follows the reader's system setting), light or dark"),
+    },
 }
+THEMES = ("auto", "light", "dark")
+
+
+@dataclass
+class PartSpec:
+    """A part as book.toml names it: a title and its articles, in order."""
+
+    title: str
+    articles: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Selection:
-    """Which articles go into the book and in what order."""
+    """Which articles go into the book, in what order and parts, and what back matter."""
 
     articles: list[str] = field(default_factory=list)
     root: str = ""
@@ -56,6 +77,13 @@ class Selection:
     include_categories: list[str] = field(default_factory=list)
     exclude_categories: list[str] = field(default_factory=list)
     base_url: str = ""
+    parts: list[PartSpec] = field(default_factory=list)  # [[contents.part]]
+    parts_by: str = ""  # "category": a part per category
+    index: bool = True
+
+    def __post_init__(self) -> None:
+        # The task layer hands a Selection over as plain data (dataclasses.asdict): parts come back as dicts.
+        self.parts = [p if isinstance(p, PartSpec) else PartSpec(**p) for p in self.parts]
 
 
 @dataclass
@@ -68,6 +96,60 @@ class Config:
     problems: list[Problem] = field(default_factory=list)
 
 
+def schema_table() -> str:
+    """Return SCHEMA as the README's Markdown table of book.toml keys."""
+    def toml(value: object) -> str:
+        if isinstance(value, bool):
+            return str(value).lower()
+        return f'"{value}"' if isinstance(value, str) else str(value)
+
+    rows = ["| section | key | default | meaning |", "|---|---|---|---|"]
+    for section, keys in SCHEMA.items():
+        label = f"[[{section}]]" if "." in section else f"[{section}]"  # a dotted section is an array of tables
+        rows += [f"| `{label}` | `{key}` | `{toml(default)}` | {meaning} |"
+                 for key, (_, default, meaning) in keys.items()]
+    return "\n".join(rows) + "\n"
+
+
+def _check(table: dict, section: str, label: str, name: str, problems: list[Problem]) -> dict[str, object]:
+    """Return the keys of `table` that SCHEMA[section] knows with the right type; report the others by name."""
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        spec = SCHEMA[section].get(key)
+        if spec is None:
+            problems.append(Problem(name, "warning", f"unknown key '{key}' in {label}: ignored"))
+        elif not isinstance(value, spec[0]) or (spec[0] is int and isinstance(value, bool)):
+            problems.append(Problem(name, "warning", f"{label} {key} should be a {spec[0].__name__}, "
+                                                     f"not {value!r}: the default is used"))
+        else:
+            values[key] = value
+    return values
+
+
+def _parts(tables: list, name: str, problems: list[Problem]) -> list[PartSpec]:
+    """Check the `[[contents.part]]` tables; a part without a title is numbered, one without articles dropped."""
+    parts = []
+    for number, table in enumerate(tables, 1):
+        named = table.get("title") if isinstance(table, dict) else None
+        label = f"[[contents.part]] '{named.strip()}'" if isinstance(named, str) and named.strip() \
+            else f"[[contents.part]] {number}"
+        if not isinstance(table, dict):
+            problems.append(Problem(name, "warning", f"{label} should be a table with a title and articles, "
+                                                     f"not {table!r}: ignored"))
+            continue
+        values = _check(table, "contents.part", label, name, problems)
+        title = values.get("title", "").strip()
+        if not title:
+            title = f"Part {number}"
+            problems.append(Problem(name, "warning", f"{label} has no title: it is called '{title}'"))
+        articles = [str(a) for a in values.get("articles", [])]
+        if not articles:
+            problems.append(Problem(name, "warning", f"[[contents.part]] '{title}' names no articles: left out"))
+            continue
+        parts.append(PartSpec(title, articles))
+    return parts
+
+
 def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Problem]]:
     """Parse book.toml; every unknown or ill-typed key is a problem naming it."""
     problems: list[Problem] = []
@@ -77,29 +159,34 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         return Config(), [Problem(name, "error", f"not valid TOML ({err}); the defaults are used")]
     values: dict[str, dict[str, object]] = {}
     for section, table in raw.items():
-        if section not in SCHEMA or not isinstance(table, dict):
+        if section not in SCHEMA or "." in section or not isinstance(table, dict):
             problems.append(Problem(name, "warning", f"unknown section [{section}]: ignored"))
             continue
-        for key, value in table.items():
-            spec = SCHEMA[section].get(key)
-            if spec is None:
-                problems.append(Problem(name, "warning", f"unknown key '{key}' in [{section}]: ignored"))
-            elif not isinstance(value, spec[0]) or (spec[0] is int and isinstance(value, bool)):
-                problems.append(Problem(name, "warning", f"[{section}] {key} should be a {spec[0].__name__}, "
-                                                         f"not {value!r}: the default is used"))
-            else:
-                values.setdefault(section, {})[key] = value
+        values[section] = _check(table, section, f"[{section}]", name, problems)
     book = values.get("book", {})
     meta = BookMeta(title=book.get("title", "Wiki Book"), subtitle=book.get("subtitle", ""),
                     authors=[str(a) for a in book.get("authors", [])], language=book.get("language", "en"),
                     publisher=book.get("publisher", ""), rights=book.get("licence", ""),
                     identifier=book.get("identifier", ""), cover=book.get("cover", ""))
     contents = values.get("contents", {})
-    selection = Selection(**{k: v for k, v in contents.items()}, base_url=values.get("links", {}).get("base_url", ""))
+    parts = _parts(contents.pop("part", []), name, problems)
+    selection = Selection(**contents, parts=parts, base_url=values.get("links", {}).get("base_url", ""))
     if selection.order not in ("breadth-first", "alphabetical"):
         problems.append(Problem(name, "warning", f"[contents] order '{selection.order}' is not breadth-first "
                                                  "or alphabetical: breadth-first is used"))
         selection.order = "breadth-first"
+    selection.parts_by = {"categories": "category"}.get(selection.parts_by.lower(), selection.parts_by.lower())
+    if selection.parts_by not in ("", "category"):
+        problems.append(Problem(name, "warning", f"[contents] parts_by '{selection.parts_by}' is not category: "
+                                                 "no parts are made"))
+        selection.parts_by = ""
+    if selection.parts:
+        # The parts say which articles go in and in what order; other ways of choosing would contradict them.
+        for key in ("articles", "root", "parts_by"):
+            if getattr(selection, key):
+                problems.append(Problem(name, "warning", f"[contents] {key} is ignored: the [[contents.part]] "
+                                                         "tables name the book's articles"))
+        selection.articles, selection.root, selection.parts_by = [], "", ""
     pdf = values.get("pdf", {})
     if "paper" in pdf:
         pdf["paper"] = {"6x9in": "trade", "6x9": "trade"}.get(pdf["paper"].lower(), pdf["paper"].lower())
@@ -108,4 +195,9 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
                                                      "trade: a4 is used"))
     if not 1 <= pdf.get("toc_depth", 1) <= 3:
         problems.append(Problem(name, "warning", f"[pdf] toc_depth {pdf.pop('toc_depth')} is not 1, 2 or 3: 1 is used"))
+    meta.html_theme = values.get("html", {}).get("theme", "auto").lower()
+    if meta.html_theme not in THEMES:
+        problems.append(Problem(name, "warning", f"[html] theme '{meta.html_theme}' is not auto, light or dark: "
+                                                 "auto is used"))
+        meta.html_theme = "auto"
     return Config(meta=meta, selection=selection, pdf=pdf), problems

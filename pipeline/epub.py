@@ -26,9 +26,10 @@ from PIL import Image, ImageDraw, ImageFont
 from .bibliography import BIBLIOGRAPHY_ID
 from .book import title_sort_key
 from .html import media_type
-from .model import Book, BookMeta, owner_of
-from .render import (TEMPLATES, TocEntry, contents, environment, render_bibliography,
-                     render_chapter, rewrite_images, rewrite_links)
+from .bookindex import INDEX_ID
+from .model import Book, BookMeta, Part, owner_of
+from .render import (INDEX_TITLE, TEMPLATES, TocEntry, back_matter, body_matter, contents, environment,
+                     render_chapter, render_part, rewrite_images, rewrite_links)
 from .titles import slugify
 
 __all__ = ["build_epub", "cover_png", "cover_alt", "cover_format", "creators", "subjects", "MAX_SUBJECTS", "NO_AUTHOR"]
@@ -85,9 +86,11 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
     package.add_item(nav)
     package.add_item(epub.EpubNcx(uid="ncx", file_name="toc.ncx"))
 
-    documents = [(ch.id, ch.title, "bodymatter", render_chapter(ch, flavour="epub")) for ch in book.chapters]
-    if book.bibliography:
-        documents.append((BIBLIOGRAPHY_ID, "Bibliography", "backmatter", render_bibliography(book, flavour="epub")))
+    # One file per part title page, chapter and piece of back matter, in reading order.
+    documents = [(item.id, item.title, "bodymatter",
+                  render_part(item, flavour="epub") if isinstance(item, Part) else render_chapter(item, flavour="epub"))
+                 for item in body_matter(book)]
+    documents += [(doc_id, title, "backmatter", body) for doc_id, title, body in back_matter(book, flavour="epub")]
     text = []
     for doc_id, title, matter, body in documents:
         body = rewrite_links(body, lambda anchor, here=doc_id: _href(anchor, here))
@@ -100,10 +103,12 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
     # EPUB 2 guide; ebooklib writes it as the nav's landmarks too ("text" becomes "bodymatter").
     package.guide = [{"type": "cover", "href": "cover.xhtml", "title": "Cover"},
                      {"type": "toc", "href": "nav.xhtml#toc", "title": "Contents"}]
-    if book.chapters:
-        package.guide.append({"type": "text", "href": _file_of(book.chapters[0].id), "title": "Start of text"})
+    if book.chapters:  # the body matter opens with the first part's title page, if there are parts
+        package.guide.append({"type": "text", "href": _file_of(body_matter(book)[0].id), "title": "Start of text"})
     if book.bibliography:
         package.guide.append({"type": "bibliography", "href": _file_of(BIBLIOGRAPHY_ID), "title": "Bibliography"})
+    if book.index:
+        package.guide.append({"type": "index", "href": _file_of(INDEX_ID), "title": INDEX_TITLE})
     package.spine = [cover_doc, nav, *text]
 
     out = io.BytesIO()

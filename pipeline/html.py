@@ -9,8 +9,8 @@ import unicodedata
 
 from lxml import html as lxml_html
 
-from .model import Book, owner_of
-from .render import (TEMPLATES, contents, environment, render_bibliography, render_chapter,
+from .model import Book, Part, owner_of
+from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images)
 
 __all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
@@ -34,9 +34,9 @@ def build_html(book: Book) -> bytes:
     def data_uri(name: str) -> str:
         return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
 
-    sections = [render_chapter(ch, flavour="html") for ch in book.chapters]
-    if book.bibliography:
-        sections.append(render_bibliography(book, flavour="html"))
+    sections = [render_part(item, flavour="html") if isinstance(item, Part) else render_chapter(item, flavour="html")
+                for item in body_matter(book)]
+    sections += [body for _, _, body in back_matter(book, flavour="html")]
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
     index = json.dumps(search_index(book), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
-    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "owner_of",
+    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of",
 ]
 
 
@@ -147,6 +147,25 @@ class BookMeta:
     date: str = ""  # ISO 8601; filled from the sources when empty
     csl_style: str = ""  # a CSL style's XML (--csl); empty: the built-in Chicago author-date
     cover: str = ""  # the user's cover image, a file in the source folder; empty: a drawn cover
+    html_theme: str = "auto"  # [html] theme of the one-file HTML: auto (the reader's system setting), light, dark
+
+
+@dataclass
+class Part:
+    """A part of the book: a titled run of consecutive chapters."""
+
+    title: str
+    id: str  # part-<slug>, unique in the book
+    chapter_ids: list[str] = field(default_factory=list)  # in book order
+
+
+@dataclass
+class IndexEntry:
+    """One term of the back-of-book index and the places it leads to."""
+
+    term: str
+    refs: list[str] = field(default_factory=list)  # anchors of what the term names (chapters, sections), book order
+    category: list[str] = field(default_factory=list)  # ids of the chapters in a category of this name, book order
 
 
 @dataclass
@@ -160,6 +179,9 @@ class Book:
     stats: dict = field(default_factory=dict)  # counts for report.json
     problems: list[Problem] = field(default_factory=list)
     cover: bytes | None = None  # the user's cover image (BookMeta.cover), already checked
+    parts: list[Part] = field(default_factory=list)  # empty: the chapters are not grouped in parts
+    index: list[IndexEntry] = field(default_factory=list)  # sorted; empty: no index
+    base_url: str = ""  # the live wiki's address of pages ([links] base_url); empty: none
 
     @property
     def slug(self) -> str:

@@ -11,14 +11,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import unquote
 
 import jinja2
 
 from .bibliography import BIBLIOGRAPHY_ID
-from .model import Book, Chapter
+from .book import SOURCES_ID, wiki_url
+from .bookindex import INDEX_ID, index_groups, term_key
+from .model import Book, Chapter, Part
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
-           "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups"]
+           "render_part", "render_index", "render_sources", "body_matter", "back_matter",
+           "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups",
+           "INDEX_TITLE", "SOURCES_TITLE"]
+
+INDEX_TITLE = "Index"
+SOURCES_TITLE = "Article sources"
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _HREF = re.compile(r'href="#([^"]+)"')
@@ -52,6 +60,71 @@ def render_bibliography(book: Book, *, flavour: str) -> str:
         cited_in=cited_in_groups)
 
 
+def render_part(part: Part, *, flavour: str) -> str:
+    """Return a part's title page as an XHTML `<section class="part">`; its chapters follow it."""
+    return template_for("part.xhtml.j2", flavour).render(part=part, flavour=flavour)
+
+
+def render_index(book: Book, *, flavour: str) -> str:
+    """Return the back-of-book index as an XHTML `<section>`, grouped by initial letter.
+
+    Each place a term leads to is a link titled with its chapter (and section);
+    in the pdf flavour it is `<a class="pageref">`, which the print stylesheet
+    follows with the page number.
+    """
+    labels = {}
+    for chapter in book.chapters:
+        labels[chapter.id] = chapter.title
+        labels.update((s.id, f"{chapter.title} › {s.title}") for s in chapter.sections)
+    groups = []
+    for number, (initial, entries) in enumerate(index_groups(book.index), 1):
+        rows = []
+        for entry in entries:
+            refs = [(anchor, labels[anchor]) for anchor in entry.refs]
+            # A term that is its chapter's title is itself the link: "Anarchism", not "Anarchism: Anarchism".
+            own = next((r for r in refs if term_key(r[1]) == term_key(entry.term)), None)
+            rows.append({"term": entry.term, "href": own[0] if own else None,
+                         "refs": [r for r in refs if r is not own],
+                         "category": [(anchor, labels[anchor]) for anchor in entry.category]})
+        groups.append((initial, f"{INDEX_ID}--{number}", rows))
+    return template_for("index.xhtml.j2", flavour).render(id=INDEX_ID, title=INDEX_TITLE, groups=groups,
+                                                          flavour=flavour)
+
+
+def render_sources(book: Book, *, flavour: str) -> str:
+    """Return the "Article sources" appendix: each chapter's title, source file and wiki address, the licence."""
+    # The address is shown as a reader types it (IRI) and linked percent-encoded.
+    sources = [(chapter, url, unquote(url)) for chapter in book.chapters
+               for url in [wiki_url(book.base_url, chapter.title) if book.base_url else ""]]
+    return template_for("sources.xhtml.j2", flavour).render(
+        id=SOURCES_ID, title=SOURCES_TITLE, sources=sources, meta=book.meta, base_url=book.base_url,
+        flavour=flavour)
+
+
+def body_matter(book: Book) -> list[Part | Chapter]:
+    """Return the book's parts and chapters in reading order: each part just before its chapters."""
+    starts = {part.chapter_ids[0]: part for part in book.parts if part.chapter_ids}
+    items: list[Part | Chapter] = []
+    for chapter in book.chapters:
+        if chapter.id in starts:
+            items.append(starts[chapter.id])
+        items.append(chapter)
+    return items
+
+
+def back_matter(book: Book, *, flavour: str) -> list[tuple[str, str, str]]:
+    """Return the back matter in reading order as (id, title, XHTML): bibliography, index, article sources."""
+    return [(anchor, title, render(book, flavour=flavour)) for anchor, title, render in _back(book)]
+
+
+def _back(book: Book) -> list[tuple[str, str, Callable[..., str]]]:
+    """The back matter the book has, as (id, title, renderer): one list for the pages and the contents."""
+    return [(anchor, title, render) for anchor, title, render, present in (
+        (BIBLIOGRAPHY_ID, "Bibliography", render_bibliography, bool(book.bibliography)),
+        (INDEX_ID, INDEX_TITLE, render_index, bool(book.index)),
+        (SOURCES_ID, SOURCES_TITLE, render_sources, bool(book.chapters))) if present]
+
+
 def cited_in_groups(entry) -> list[tuple[str, list]]:
     """Group an entry's citations by chapter: [(chapter title, [citations])]."""
     groups: dict[str, list] = {}
@@ -72,28 +145,33 @@ def rewrite_images(xhtml: str, src_for: Callable[[str], str]) -> str:
 
 @dataclass
 class TocEntry:
-    """One line of the contents: a chapter or a section, with its children."""
+    """One line of the contents: a part, a chapter or a section, with its children."""
 
     title: str
     anchor: str
     children: list[TocEntry] = field(default_factory=list)
+    kind: str = "chapter"  # "part", "chapter" (back matter too) or "section"
 
 
 def contents(book: Book, *, depth: int = 3) -> list[TocEntry]:
-    """Return the contents tree: chapters, their sections to `depth`, the bibliography."""
-    entries = []
-    for chapter in book.chapters:
-        top = TocEntry(chapter.title, chapter.id)
+    """Return the contents tree: parts, their chapters and sections to `depth`, then the back matter."""
+    entries: list[TocEntry] = []
+    part: TocEntry | None = None
+    for item in body_matter(book):
+        if isinstance(item, Part):
+            part = TocEntry(item.title, item.id, kind="part")
+            entries.append(part)
+            continue
+        top = TocEntry(item.title, item.id)
         stack: list[tuple[int, TocEntry]] = [(1, top)]
-        for section in chapter.sections:
+        for section in item.sections:
             if section.level > depth:
                 continue
             while stack[-1][0] >= section.level:
                 stack.pop()
-            entry = TocEntry(section.title, section.id)
+            entry = TocEntry(section.title, section.id, kind="section")
             stack[-1][1].children.append(entry)
             stack.append((section.level, entry))
-        entries.append(top)
-    if book.bibliography:
-        entries.append(TocEntry("Bibliography", BIBLIOGRAPHY_ID))
+        (part.children if part is not None else entries).append(top)
+    entries += [TocEntry(title, anchor) for anchor, title, _ in _back(book)]
     return entries

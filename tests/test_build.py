@@ -10,6 +10,7 @@ import pytest
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
+from conftest import EXAMPLES, build
 from validators import epubcheck, vnu
 
 pytestmark = pytest.mark.slow
@@ -92,9 +93,11 @@ def test_epub_structure(sample) -> None:
     assert opf.xpath("string(//dc:language)", namespaces=NS) == "en"
     assert opf.xpath("string(//dc:identifier)", namespaces=NS).startswith("urn:uuid:")
     spine = opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)
-    assert len(spine) == 41 + 3  # cover, nav, chapters, bibliography
+    assert len(spine) == 41 + 5  # cover, nav, chapters, bibliography, index, article sources
+    assert spine[-3:] == ["bibliography", "book-index", "article-sources"]
     toc = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li", namespaces=NS)
-    assert len(toc) == 42 and toc[-1].xpath("string(x:a)", namespaces=NS) == "Bibliography"
+    assert len(toc) == 41 + 3
+    assert [li.xpath("string(x:a)", namespaces=NS) for li in toc[-3:]] == ["Bibliography", "Index", "Article sources"]
     assert nav.xpath("count(//x:nav[@epub:type='toc']/x:ol/x:li/x:ol/x:li)", namespaces=NS) > 100
     images = opf.xpath("//opf:item[starts-with(@media-type, 'image/') and not(contains(@properties, 'cover-image'))]",
                        namespaces=NS)
@@ -131,3 +134,46 @@ def test_links_in_the_pdf_land_on_their_chapters(sample) -> None:
             if annot.get("/Subtype") == "/Link" and "/Dest" in annot or "/A" in annot and annot["/A"].get("/S") == "/GoTo":
                 internal += 1
     assert internal > 500
+
+
+PARTS_TOML = """
+[book]
+title = "Sampler in Parts"
+licence = "CC BY-SA 4.0"
+[[contents.part]]
+title = "Ideas"
+articles = ["Anarchism", "Mutual Aid", "Platformism", "Marxism"]
+[[contents.part]]
+title = "History"
+articles = ["Confederación Nacional del Trabajo", "Revolutionary Catalonia", "Russian Civil War", "Nowhere"]
+[links]
+base_url = "https://wiki.example.org/wiki/"
+[html]
+theme = "dark"
+"""
+
+
+def test_a_book_in_parts_with_index_and_sources(tmp_path: Path) -> None:
+    config = tmp_path / "parts.toml"
+    config.write_text(PARTS_TOML, encoding="utf-8")
+    built = build(EXAMPLES, tmp_path / "out", "--config", str(config), "--format", "epub", "--format", "html")
+    assert built.status == 0 and built.report["articles"] == 7
+    assert any("'Nowhere', which is not in the export" in p["message"] for p in built.report["problems"])
+    result = epubcheck(built.output("epub"))
+    assert result["counts"] == {"FATAL": 0, "ERROR": 0, "WARNING": 0}, result["messages"][:5]
+    assert vnu(built.output("html")) == []
+    with zipfile.ZipFile(built.output("epub")) as z:
+        nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+        sources = etree.fromstring(z.read("EPUB/article-sources.xhtml"))
+    toc = "//x:nav[@epub:type='toc']/x:ol/x:li"
+    assert nav.xpath(f"{toc}/x:a/text()", namespaces=NS) == ["Ideas", "History", "Bibliography", "Index",
+                                                            "Article sources"]
+    assert nav.xpath(f"{toc}[2]/x:ol/x:li/x:a/text()", namespaces=NS) == [
+        "Confederación Nacional del Trabajo", "Revolutionary Catalonia", "Russian Civil War"]
+    assert "https://wiki.example.org/wiki/Confederaci%C3%B3n_Nacional_del_Trabajo" in \
+        sources.xpath("//x:a[@class='source-url']/@href", namespaces=NS)
+    assert sources.xpath("string(//x:p[@class='rights'])", namespaces=NS) == "CC BY-SA 4.0"
+    page = lxml_html.fromstring(built.output("html").read_bytes())
+    assert page.get("data-theme") == "dark"
+    assert page.xpath("//nav[@id='contents']/ol/li[@class='toc-part']/a/text()") == ["Ideas", "History"]
+    assert [s.get("id") for s in page.xpath("//main/section")][:2] == ["part-ideas", "ch-anarchism"]

@@ -21,7 +21,7 @@ from PIL import Image
 
 from conftest import ROOT, build
 from pipeline.epub import MAX_SUBJECTS, NO_AUTHOR, build_epub, cover_alt, cover_png
-from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, Note, Section
+from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
 from validators import epubcheck
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "x": "http://www.w3.org/1999/xhtml",
@@ -266,6 +266,75 @@ def test_stylesheet_leaves_font_and_size_to_the_reader() -> None:
         assert re.search(needed, rules), needed
 
 
+def _book_in_parts() -> Book:
+    book = _book()
+    book.parts = [Part("First part", "part-first-part", ["ch-a"]), Part("Second", "part-second", ["ch-b"])]
+    book.index = [IndexEntry("Alpha", ["ch-a"]), IndexEntry("Beta", ["ch-b"]), IndexEntry("History", [], ["ch-a", "ch-b"]),
+                  IndexEntry("the other part", ["ch-b--part"])]
+    book.base_url = "https://wiki.example.org/wiki/"
+    book.meta.identifier = "urn:uuid:0f6b3c5e-8a4d-4c1e-9b2a-7d3e5f1a2b3c"
+    return book
+
+
+def test_parts_index_and_sources_in_spine_nav_and_ncx() -> None:
+    files = _files(build_epub(_book_in_parts()))
+    opf, nav, ncx = _opf(files), _xml(files, PACKAGE + "nav.xhtml"), _xml(files, PACKAGE + "toc.ncx")
+    assert opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=NS) == [
+        "cover", "nav", "part-first-part", "ch-a", "part-second", "ch-b", "bibliography", "book-index",
+        "article-sources"]
+    toc = "//x:nav[@epub:type='toc']/x:ol"
+    assert nav.xpath(f"{toc}/x:li/x:a/@href", namespaces=NS) == [
+        "part-first-part.xhtml", "part-second.xhtml", "bibliography.xhtml", "book-index.xhtml", "article-sources.xhtml"]
+    assert nav.xpath(f"{toc}/x:li/x:a/text()", namespaces=NS) == [
+        "First part", "Second", "Bibliography", "Index", "Article sources"]
+    # a part's chapters are nested under it, with their sections under them
+    assert nav.xpath(f"{toc}/x:li[1]/x:ol/x:li/x:a/@href", namespaces=NS) == ["ch-a.xhtml"]
+    assert nav.xpath(f"{toc}/x:li[2]/x:ol/x:li/x:ol/x:li/x:a/@href", namespaces=NS) == ["ch-b.xhtml#ch-b--part"]
+    points = ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint", namespaces=NS)
+    assert [p.xpath("string(ncx:content/@src)", namespaces=NS) for p in points] == [
+        "part-first-part.xhtml", "part-second.xhtml", "bibliography.xhtml", "book-index.xhtml", "article-sources.xhtml"]
+    assert points[0].xpath("ncx:navPoint/ncx:content/@src", namespaces=NS) == ["ch-a.xhtml"]
+    orders = [int(o) for o in ncx.xpath("//ncx:navPoint/@playOrder", namespaces=NS)]
+    assert orders == list(range(1, len(orders) + 1))
+    assert ncx.xpath("string(//ncx:meta[@name='dtb:depth']/@content)", namespaces=NS) == "3"  # part, chapter, section
+    landmarks = dict(zip(nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS),
+                         nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@href", namespaces=NS)))
+    assert landmarks["bodymatter"] == "part-first-part.xhtml" and landmarks["index"] == "book-index.xhtml"
+    assert _broken_links(files) == []
+
+    part = _xml(files, PACKAGE + "part-second.xhtml")
+    assert part.xpath("string(//x:body/@epub:type)", namespaces=NS) == "bodymatter"
+    assert part.xpath("string(//x:section/@epub:type)", namespaces=NS) == "part"
+    index = _xml(files, PACKAGE + "book-index.xhtml")
+    assert index.xpath("string(//x:body/@epub:type)", namespaces=NS) == "backmatter"
+    assert index.xpath("string(//x:section[1]/@epub:type)", namespaces=NS) == "index"
+    locators = index.xpath("//x:a[contains(concat(' ', @epub:type, ' '), ' index-locator ')]/@href", namespaces=NS)
+    assert locators == ["ch-a.xhtml#ch-a", "ch-b.xhtml#ch-b", "ch-a.xhtml#ch-a", "ch-b.xhtml#ch-b",
+                        "ch-b.xhtml#ch-b--part"]
+    sources = _xml(files, PACKAGE + "article-sources.xhtml")
+    assert sources.xpath("//x:a[@class='source-url']/@href", namespaces=NS) == [
+        "https://wiki.example.org/wiki/Alpha", "https://wiki.example.org/wiki/Beta"]
+    assert sources.xpath("//x:code/text()", namespaces=NS) == ["Alpha.md", "Beta.md"]
+
+
+def test_without_parts_or_index_the_chapters_are_the_top_level() -> None:
+    files = _files(build_epub(_book()))
+    assert _opf(files).xpath("//opf:spine/opf:itemref/@idref", namespaces=NS) == [
+        "cover", "nav", "ch-a", "ch-b", "bibliography", "article-sources"]
+    nav = _xml(files, PACKAGE + "nav.xhtml")
+    assert nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li/x:a/@href", namespaces=NS) == [
+        "ch-a.xhtml", "ch-b.xhtml", "bibliography.xhtml", "article-sources.xhtml"]
+    assert "index" not in nav.xpath("//x:nav[@epub:type='landmarks']//x:a/@epub:type", namespaces=NS)
+
+
+@pytest.mark.slow
+def test_hand_made_book_in_parts_passes_epubcheck(tmp_path: Path) -> None:
+    path = tmp_path / "parts.epub"
+    path.write_bytes(build_epub(_book_in_parts()))
+    result = epubcheck(path)
+    assert result["counts"] == {"FATAL": 0, "ERROR": 0, "WARNING": 0}, result["messages"][:5]
+
+
 # -- the sample book and real exports ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -283,10 +352,12 @@ def test_sample_navigation(sample_files: dict[str, bytes]) -> None:
     # "#toc" and "nav.xhtml#toc" are the same target from inside nav.xhtml (ebooklib writes the latter)
     landmarks["toc"] = landmarks.get("toc", "").removeprefix("nav.xhtml")
     assert landmarks == {"cover": "cover.xhtml", "toc": "#toc", "bodymatter": f"{first}.xhtml",
-                         "bibliography": "bibliography.xhtml"}
+                         "bibliography": "bibliography.xhtml", "index": "book-index.xhtml"}
     assert nav.xpath("//x:nav[@epub:type='toc']/@id", namespaces=NS) == ["toc"]
     chapters = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li", namespaces=NS)
-    assert len(chapters) == 42
+    assert len(chapters) == 41 + 3  # and the bibliography, the index, the article sources
+    assert [li.xpath("string(x:a)", namespaces=NS) for li in chapters[-3:]] == ["Bibliography", "Index",
+                                                                                 "Article sources"]
     sections = nav.xpath("//x:nav[@epub:type='toc']/x:ol/x:li/x:ol/x:li/x:a/@href", namespaces=NS)
     assert len(sections) > 100 and all("#" in href for href in sections)
     ncx = _xml(sample_files, PACKAGE + "toc.ncx")
@@ -295,7 +366,7 @@ def test_sample_navigation(sample_files: dict[str, bytes]) -> None:
     points = ncx.xpath("//ncx:navPoint", namespaces=NS)
     assert len(points) == len(nav.xpath("//x:nav[@epub:type='toc']//x:li", namespaces=NS))
     assert [int(p.get("playOrder")) for p in points] == list(range(1, len(points) + 1))
-    assert len(ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint", namespaces=NS)) == 42
+    assert len(ncx.xpath("/ncx:ncx/ncx:navMap/ncx:navPoint", namespaces=NS)) == 41 + 3
     assert opf.xpath("string(//opf:spine/@toc)", namespaces=NS) == "ncx"
     assert opf.xpath("//opf:item[@properties='nav']/@href", namespaces=NS) == ["nav.xhtml"]
 
@@ -442,7 +513,7 @@ def test_calibre_reads_metadata_cover_and_every_chapter(sample, sample_files: di
     _calibre("ebook-convert", str(epub), str(tmp_path / "book.txt"))
     text = " ".join((tmp_path / "book.txt").read_text(encoding="utf-8").split())
     spine = _opf(sample_files).xpath("//opf:spine/opf:itemref/@idref", namespaces=NS)[2:]
-    assert len(spine) == 42
+    assert len(spine) == 41 + 3  # chapters, bibliography, index, article sources
     for idref in spine:
         body = _xml(sample_files, f"{PACKAGE}{idref}.xhtml").xpath("//x:section[1]", namespaces=NS)[0]
         title = " ".join(body.xpath("string(x:h1)", namespaces=NS).split())

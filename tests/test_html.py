@@ -16,7 +16,7 @@ import pytest
 from lxml import html as lxml_html
 
 from pipeline.html import build_html, fold, search_index, search_units
-from pipeline.model import BibEntry, Book, BookMeta, Chapter, Note, Section
+from pipeline.model import BibEntry, Book, BookMeta, Chapter, IndexEntry, Note, Part, Section
 
 CHROMIUM = os.environ.get("WIKIBIND_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -123,6 +123,44 @@ def test_index_is_embedded_intact_and_reproducibly() -> None:
     assert len(scripts) == 1 and json.loads(scripts[0].text) == search_index(book)
     assert len(tree.xpath("//script")) == 3  # the js class, the index, the app: no <script> from the text
     assert b"<script src" not in page and b"<link" not in page
+
+
+def book_in_parts() -> Book:
+    """small_book(3) in two parts, with an index."""
+    book = small_book(3)
+    book.parts = [Part("Early", "part-early", ["ch-page-0", "ch-page-1"]), Part("Late", "part-late", ["ch-page-2"])]
+    book.index = [IndexEntry("History", ["ch-page-1--history"]), IndexEntry("Page 2", ["ch-page-2"]),
+                  IndexEntry("Topics", [], ["ch-page-0", "ch-page-2"])]
+    return book
+
+
+def test_parts_group_the_sidebar_and_head_their_chapters() -> None:
+    tree = lxml_html.fromstring(build_html(book_in_parts()))
+    top = tree.xpath("//nav[@id='contents']/ol/li")
+    assert [(li.get("class"), li.findtext("a")) for li in top] == [
+        ("toc-part", "Early"), ("toc-part", "Late"), ("toc-chapter", "Bibliography"), ("toc-chapter", "Index"),
+        ("toc-chapter", "Article sources")]
+    assert top[0].xpath("ol/li/a/@href") == ["#ch-page-0", "#ch-page-1"]
+    assert top[0].xpath("ol/li/@class") == ["toc-chapter", "toc-chapter"]
+    assert top[0].xpath("ol/li[1]/ol/li/a/@href") == ["#ch-page-0--history"]
+    assert [s.get("id") for s in tree.xpath("//main/section")] == [
+        "part-early", "ch-page-0", "ch-page-1", "part-late", "ch-page-2", "bibliography", "book-index", "article-sources"]
+    assert tree.xpath("string(//section[@id='part-late']/h1)") == "Late"
+    ids = set(tree.xpath("//@id"))
+    hrefs = tree.xpath("//nav[@id='contents']//a/@href | //section[@id='book-index' or @id='article-sources']//a/@href")
+    assert {h[1:] for h in hrefs} <= ids and len(hrefs) > 20
+    index = tree.get_element_by_id("book-index")
+    assert index.xpath(".//a[@class='index-term']/@href") == ["#ch-page-2"]
+    assert index.xpath(".//span[@class='index-refs']/a/@href") == ["#ch-page-1--history"]
+    assert index.xpath(".//span[@class='index-category']/a/text()") == ["Page 0", "Page 2"]
+
+
+@pytest.mark.parametrize(("theme", "scheme"), [("auto", "light dark"), ("light", "light"), ("dark", "dark")])
+def test_theme_from_book_toml(theme: str, scheme: str) -> None:
+    book = small_book(1)
+    book.meta.html_theme = theme
+    tree = lxml_html.fromstring(build_html(book))
+    assert tree.get("data-theme") == theme and tree.xpath("string(//meta[@name='color-scheme']/@content)") == scheme
 
 
 # --- the sample book in a real browser -------------------------------------------------------------
@@ -387,3 +425,76 @@ def test_without_javascript(open_book, shots: Path, viewport: dict) -> None:
     assert reader.hash() == note_id and reader.in_view(note_id)
     page.click(f"{note_id} .note-label a")
     assert reader.hash() == ref_id and reader.in_view(ref_id)
+
+
+def _luminance(page) -> tuple[float, float]:
+    """The body's background and the text's colour, as relative luminance (0 black, 1 white)."""
+    return page.evaluate("""() => ['body', '.chapter p'].map(s => {
+        const [r, g, b] = getComputedStyle(document.querySelector(s))[s === 'body' ? 'backgroundColor' : 'color']
+            .match(/\\d+/g).map(Number);
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255; })""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_chosen_theme_overrides_the_system(browser, tmp_path: Path, theme: str) -> None:
+    book = small_book(2)
+    book.meta.html_theme = theme
+    path = tmp_path / "book.html"
+    path.write_bytes(build_html(book))
+    reader = Reader(browser, path, viewport=DESKTOP, color_scheme="dark" if theme == "light" else "light")
+    try:
+        background, text = _luminance(reader.page)
+        assert (background > 0.9 and text < 0.2) if theme == "light" else (background < 0.15 and text > 0.8)
+        reader.page.emulate_media(media="print")
+        assert reader.page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
+        assert reader.outside() == [] and reader.errors == []
+    finally:
+        reader.close()
+
+
+@pytest.mark.slow
+def test_sidebar_parts_and_current_chapter(browser, tmp_path: Path, shots: Path) -> None:
+    path = tmp_path / "parts.html"
+    path.write_bytes(build_html(book_in_parts()))
+    reader = Reader(browser, path, viewport=DESKTOP)
+    page = reader.page
+    try:
+        # every chapter of every part is listed; a chapter's sections only while it is the current one
+        assert all(page.locator(f"#contents a[href='#ch-page-{n}']").is_visible() for n in range(3))
+        assert page.locator("#contents .toc-part > a").all_text_contents() == ["Early", "Late"]
+        page.click("#contents a[href='#ch-page-2']")
+        page.wait_for_selector("#contents a[href='#ch-page-2'][aria-current]")
+        assert page.locator("#contents a[href='#ch-page-2--history']").is_visible()
+        assert not page.locator("#contents a[href='#ch-page-0--history']").is_visible()
+        page.screenshot(path=shots / "desktop-parts.png")
+        page.click("#contents a[href='#part-early']")
+        assert reader.hash() == "#part-early" and reader.in_view("#part-early")
+        assert reader.outside() == [] and reader.errors == []
+    finally:
+        reader.close()
+
+
+@pytest.mark.slow
+def test_index_links_lead_to_their_places(open_book, shots: Path) -> None:
+    reader = open_book(viewport=DESKTOP)
+    page = reader.page
+    page.click("#contents a[href='#book-index']")
+    assert reader.hash() == "#book-index" and reader.in_view("#book-index")
+    page.wait_for_selector("#contents a[href='#book-index'][aria-current]")
+    assert page.locator("#book-index li.index-entry").count() > 50
+    page.screenshot(path=shots / "desktop-index.png")
+    letters = page.locator("#book-index .index-letters a")
+    last = letters.last.get_attribute("href")
+    letters.last.click()
+    assert reader.hash() == last and reader.in_view(last)
+    for selector in ("#book-index a.index-term", "#book-index .index-refs a", "#book-index .index-category a"):
+        page.click("#contents a[href='#book-index']")
+        link = page.locator(selector).first
+        target = link.get_attribute("href")
+        link.click()
+        assert reader.hash() == target and reader.in_view(target), selector
+        page.wait_for_selector(f"#contents a[href='{target.split('--')[0]}'][aria-current]")
+    page.click("#contents a[href='#article-sources']")
+    assert reader.in_view("#article-sources")
+    assert page.locator("#article-sources li.source-entry").count() == 41

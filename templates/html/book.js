@@ -34,7 +34,7 @@
   });
 
   // Current chapter: the first one crossing the top 40% of the viewport is highlighted in the contents.
-  const tocLinks = new Map([...document.querySelectorAll("#contents > ol > li > a")]
+  const tocLinks = new Map([...document.querySelectorAll("#contents li.toc-chapter > a")]
     .map((a) => [a.getAttribute("href").slice(1), a]));
   const chapters = [...document.querySelectorAll("main > .chapter")];
   const order = new Map(chapters.map((chapter, i) => [chapter, i]));
