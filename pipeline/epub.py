@@ -117,6 +117,7 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
         "play_order": {"enabled": True, "start_from": 1},  # NCX playOrder 1, 2, … in reading order
         "landmark_title": "Landmarks",
         "epub3_pages": False,  # no page-list: our documents have no page breaks
+        "compresslevel": 0,  # this archive is only read back and re-packed by _zip: compress once, there
     })
     writer.process()
     writer.write()  # raises on error (write_epub would turn an OSError into a warning)
@@ -379,5 +380,5 @@ def _zip(files: list[tuple[str, bytes]]) -> bytes:
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 3  # Unix, whichever system builds it
-            archive.writestr(info, data, compresslevel=9)
+            archive.writestr(info, data, compresslevel=6)
     return out.getvalue()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import string
@@ -21,6 +22,7 @@ MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 # A word is a run of letters and digits, as `[\p{L}\p{N}]+` in book.js.
 _WORD = re.compile(r"[^\W_]+")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_TAG = re.compile(r"<[^>]*>")
 _BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
 
 
@@ -56,7 +58,8 @@ def fold(text: str) -> str:
 
 
 def _text(markup: str) -> str:
-    return lxml_html.fragment_fromstring(markup, create_parent="div").text_content() if markup.strip() else ""
+    """The text of sanitised XHTML, as the browser's textContent gives it (no comments survive sanitising)."""
+    return html.unescape(_TAG.sub("", markup))
 
 
 def search_units(book: Book) -> list[tuple[str, str]]:
