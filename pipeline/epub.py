@@ -27,8 +27,8 @@ from .bibliography import BIBLIOGRAPHY_ID
 from .book import title_sort_key
 from .html import media_type
 from .bookindex import INDEX_ID
-from .model import Book, BookMeta, Part, owner_of
-from .render import (INDEX_TITLE, TEMPLATES, TocEntry, back_matter, body_matter, contents, environment,
+from .model import Book, BookMeta, Chapter, Part, owner_of
+from .render import (INDEX_TITLE, TEMPLATES, Reuse, TocEntry, back_matter, body_matter, contents, environment,
                      render_chapter, render_part, rewrite_images, rewrite_links)
 from .titles import slugify
 
@@ -50,8 +50,11 @@ _ACCESSIBILITY_SUMMARY = (
     "colours is respected. No hazards.")
 
 
-def build_epub(book: Book, cover: bytes | None = None) -> bytes:
-    """Return the book as EPUB 3 bytes (the same for the same Book); `cover` replaces the drawn cover."""
+def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = None) -> bytes:
+    """Return the book as EPUB 3 bytes (the same for the same Book); `cover` replaces the drawn cover.
+
+    `reuse` keeps chapter documents from an earlier build of the same book.
+    """
     cover = cover if cover is not None else book.cover
     meta = book.meta
     env = environment()
@@ -87,16 +90,25 @@ def build_epub(book: Book, cover: bytes | None = None) -> bytes:
     package.add_item(epub.EpubNcx(uid="ncx", file_name="toc.ncx"))
 
     # One file per part title page, chapter and piece of back matter, in reading order.
-    documents = [(item.id, item.title, "bodymatter",
-                  render_part(item, flavour="epub") if isinstance(item, Part) else render_chapter(item, flavour="epub"))
-                 for item in body_matter(book)]
-    documents += [(doc_id, title, "backmatter", body) for doc_id, title, body in back_matter(book, flavour="epub")]
-    text = []
-    for doc_id, title, matter, body in documents:
-        body = rewrite_links(body, lambda anchor, here=doc_id: _href(anchor, here))
+    def document(doc_id: str, title: str, matter: str, body: str) -> bytes:
+        body = rewrite_links(body, lambda anchor: _href(anchor, doc_id))
         body = body.replace('class="noteref"', 'class="noteref" epub:type="noteref"')
-        body = rewrite_images(body, image_paths.__getitem__)
-        text.append(package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, xhtml(title, matter, body))))
+        return xhtml(title, matter, rewrite_images(body, image_paths.__getitem__))
+
+    def chapter(item: Chapter) -> bytes:
+        return document(item.id, item.title, "bodymatter", render_chapter(item, flavour="epub"))
+
+    context = ("epub", meta.language, tuple(image_paths.items()))  # what else a chapter's document reads
+    documents = []
+    for item in body_matter(book):
+        if isinstance(item, Part):
+            data = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
+        else:
+            data = reuse.get(item, context, lambda item=item: chapter(item)) if reuse else chapter(item)
+        documents.append((item.id, data))
+    documents += [(doc_id, document(doc_id, title, "backmatter", body))
+                  for doc_id, title, body in back_matter(book, flavour="epub")]
+    text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, data)) for doc_id, data in documents]
 
     entries = contents(book, depth=3)
     package.toc = _toc(entries, itertools.count(1))

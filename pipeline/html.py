@@ -10,8 +10,8 @@ import unicodedata
 
 from lxml import html as lxml_html
 
-from .model import Book, Part, owner_of
-from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
+from .model import Book, Chapter, Part, owner_of
+from .render import (TEMPLATES, Reuse, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images)
 
 __all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
@@ -31,16 +31,23 @@ def media_type(name: str) -> str:
     return MEDIA_TYPES.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
-def build_html(book: Book) -> bytes:
-    """Return the whole book as one HTML5 file that makes no request of any kind."""
+def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
+    """Return the whole book as one HTML5 file that makes no request of any kind.
+
+    `reuse` keeps chapters' markup and search text from an earlier build of the same book.
+    """
     def data_uri(name: str) -> str:
         return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
 
-    sections = [render_part(item, flavour="html") if isinstance(item, Part) else render_chapter(item, flavour="html")
+    def chapter(item: Chapter) -> str:
+        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html")) if reuse \
+            else render_chapter(item, flavour="html")
+
+    sections = [render_part(item, flavour="html") if isinstance(item, Part) else chapter(item)
                 for item in body_matter(book)]
     sections += [body for _, _, body in back_matter(book, flavour="html")]
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
-    index = json.dumps(search_index(book), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    index = json.dumps(search_index(book, reuse), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
         meta=book.meta, contents=contents(book), sections=sections, count=len(book.chapters),
         css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"),
@@ -62,25 +69,33 @@ def _text(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
-def search_units(book: Book) -> list[tuple[str, str]]:
+def search_units(book: Book, reuse: Reuse | None = None) -> list[tuple[str, str]]:
     """Return what search finds, in reading order: (anchor, plain text) per section, note and source.
 
     A section runs from a heading with an id to the next one, as book.js cuts the page for snippets.
     """
     units: list[tuple[str, str]] = []
     for chapter in book.chapters:
-        anchor, parts = chapter.id, [chapter.title]
-        body = lxml_html.fragment_fromstring(chapter.html, create_parent="div") if chapter.html.strip() else []
-        for element in body:
-            if not isinstance(element.tag, str):  # a comment: not text, and not in the page's textContent
-                continue
-            if element.tag in _HEADINGS and element.get("id"):
-                units.append((anchor, " ".join(parts)))
-                anchor, parts = element.get("id"), []
-            parts.append(element.text_content())
-        units.append((anchor, " ".join(parts)))
-        units.extend((note.id, _text(note.html)) for note in chapter.notes)
+        units += reuse.get(chapter, ("search",), lambda c=chapter: _chapter_units(c)) if reuse \
+            else _chapter_units(chapter)
     units.extend((entry.id, _text(entry.html)) for entry in book.bibliography)
+    return units
+
+
+def _chapter_units(chapter: Chapter) -> list[tuple[str, str]]:
+    """A chapter's search units: one per section, one per note."""
+    units: list[tuple[str, str]] = []
+    anchor, parts = chapter.id, [chapter.title]
+    body = lxml_html.fragment_fromstring(chapter.html, create_parent="div") if chapter.html.strip() else []
+    for element in body:
+        if not isinstance(element.tag, str):  # a comment: not text, and not in the page's textContent
+            continue
+        if element.tag in _HEADINGS and element.get("id"):
+            units.append((anchor, " ".join(parts)))
+            anchor, parts = element.get("id"), []
+        parts.append(element.text_content())
+    units.append((anchor, " ".join(parts)))
+    units.extend((note.id, _text(note.html)) for note in chapter.notes)
     return units
 
 
@@ -93,7 +108,7 @@ def _vlq(number: int) -> str:
     return digits + _BASE64[number]
 
 
-def search_index(book: Book) -> dict:
+def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     """Return the inverted index book.js searches: anchors, and for each folded word the units holding it.
 
     `sections` lists anchors grouped by chapter as [owner, local part, ...] ("" is the chapter
@@ -101,7 +116,7 @@ def search_index(book: Book) -> dict:
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
     base64 bitmap when that is shorter (common words).
     """
-    units = search_units(book)
+    units = search_units(book, reuse)
     postings: dict[str, list[int]] = {}
     for number, (_, text) in enumerate(units):
         for word in set(_WORD.findall(fold(text))):

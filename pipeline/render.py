@@ -6,6 +6,8 @@ as small functions.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from .model import Book, Chapter, Part
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
            "render_part", "render_index", "render_sources", "body_matter", "back_matter",
            "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups",
-           "INDEX_TITLE", "SOURCES_TITLE"]
+           "INDEX_TITLE", "SOURCES_TITLE", "Reuse"]
 
 INDEX_TITLE = "Index"
 SOURCES_TITLE = "Article sources"
@@ -43,6 +45,29 @@ def environment() -> jinja2.Environment:
 def template_for(name: str, flavour: str) -> jinja2.Template:
     """Return `<flavour>/<name>` when a format overrides the shared template, else `<name>`."""
     return environment().select_template([f"{flavour}/{name}", name])
+
+
+class Reuse:
+    """Renderings of chapters kept from the previous build, so an edit re-renders one chapter.
+
+    A cache, nothing more: a builder's output is the same with or without it.
+    Each entry is keyed by a digest of the chapter and of whatever else its
+    rendering reads; `kept` holds what this build used, for the next one.
+    """
+
+    def __init__(self, previous: dict[str, object] | None = None) -> None:
+        self.previous = previous or {}
+        self.kept: dict[str, object] = {}
+
+    def get(self, chapter: Chapter, context: tuple, make: Callable[[], object]) -> object:
+        """Return the rendering of `chapter` in `context`, made only when no build made it before."""
+        key = hashlib.blake2b(pickle.dumps((chapter, context), protocol=pickle.HIGHEST_PROTOCOL),
+                              digest_size=16).hexdigest()
+        value = self.kept.get(key, self.previous.get(key))
+        if value is None:
+            value = make()
+        self.kept[key] = value
+        return value
 
 
 def render_chapter(chapter: Chapter, *, flavour: str) -> str:

@@ -22,6 +22,7 @@ from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import Article, BookMeta, Fragment, Problem
+from pipeline.render import Reuse
 from pipeline.csl import ReferencesError, load_references
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 
@@ -205,8 +206,17 @@ class BuildFormat(_Cached):
             from pipeline.pdf import PdfOptions
 
             self.save(builder("pdf")(book, PdfOptions(**options)), started)
-        else:
-            self.save(builder(self.fmt)(book), started)
+            return
+        # Chapters rendered by the last build of this format are reused (a cache of
+        # their markup by content): an edit re-renders one chapter, not the book.
+        memo = Path(self.cache) / "reuse" / f"{self.fmt}.pickle"
+        try:
+            previous = store.load(memo)
+        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
+            previous = {}
+        reuse = Reuse(previous)
+        self.save(builder(self.fmt)(book, reuse=reuse), started)
+        store.save(memo, reuse.kept)
 
 
 def _thaw(value: object) -> object:

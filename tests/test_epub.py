@@ -21,6 +21,7 @@ from PIL import Image
 
 from conftest import ROOT, build
 from pipeline.epub import MAX_SUBJECTS, NO_AUTHOR, build_epub, cover_alt, cover_png
+from pipeline.render import Reuse
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
 from validators import epubcheck
 
@@ -519,3 +520,17 @@ def test_calibre_reads_metadata_cover_and_every_chapter(sample, sample_files: di
         title = " ".join(body.xpath("string(x:h1)", namespaces=NS).split())
         last = " ".join(body.xpath("string((.//x:p)[last()])", namespaces=NS).split())
         assert title in text and last[-60:] in text, idref
+
+
+def test_reuse_keeps_unchanged_chapters_and_changes_nothing() -> None:
+    first = Reuse()
+    plain = build_epub(_book())
+    assert build_epub(_book(), reuse=first) == plain and len(first.kept) == 2  # one entry per chapter
+    # Mark every kept document: a later build must take unchanged chapters from the cache ...
+    marked = {key: value.replace(b"Body.", b"CACHED.") for key, value in first.kept.items()}
+    edited = _book()
+    edited.chapters[0].html = edited.chapters[0].html.replace("See", "Look at")
+    files = _files(build_epub(edited, reuse=Reuse(marked)))
+    assert b"CACHED." in files["EPUB/ch-b.xhtml"]
+    # ... and render an edited one afresh.
+    assert b"Look at" in files["EPUB/ch-a.xhtml"]
