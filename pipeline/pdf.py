@@ -5,11 +5,26 @@ set in the typeface shipped in `templates/fonts/`, so every machine lays out
 the same pages. WeasyPrint fetches nothing but the book's own images and the
 project's own fonts and CSS: its URL fetcher refuses every other address, so
 no page can make the build read a local file or reach the network.
+
+WeasyPrint lays out on one core, holds the whole document in memory and slows
+down more than in proportion to its length, so the chapters are rendered in
+chunks, in parallel processes (`plan_chunks`, `render_chunk`). A chunk depends
+on nothing outside it but fixed options, so an unchanged chunk can be reused;
+its page numbers are left out, since they depend on every chunk before it.
+`assemble_pdf` then renders the front and back matter with the page numbers
+now known, a folio layer for each chunk, and has `pdfmerge` join it all into
+one document: continuous folios, links, outline, destinations, tags, each
+font and image once.
 """
 from __future__ import annotations
 
+import hashlib
 import io
-from collections.abc import Callable
+import multiprocessing
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -18,20 +33,26 @@ import weasyprint
 from fontTools.ttLib import TTFont
 from markupsafe import Markup
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import LayoutContext
 from weasyprint.layout import block as _block
+from weasyprint.layout.page import PageType
 from weasyprint.pdf import VARIANTS
-from weasyprint.text.fonts import FontConfiguration
+from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .html import media_type
-from .model import Book, Chapter, Note
-from .render import (TEMPLATES, contents, environment, render_bibliography, render_chapter,
+from .model import Book, BookMeta, Chapter, Note
+from .model import Part as BookPart
+from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Part, Stamps, describe, merge
+from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images, template_for)
 from .sanitize import parse_fragment, to_xhtml
 
-__all__ = ["build_pdf", "BookFetcher", "PdfOptions", "Paper", "PAPERS", "footnoted"]
+__all__ = ["build_pdf", "plan_chunks", "render_chunk", "chunk_digest", "assemble_pdf", "render_folio_layer",
+           "render_whole", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
+           "footnoted"]
 
 _IMAGE_SCHEME = "wikibind-image:"
 
@@ -182,28 +203,376 @@ def footnoted(chapter: Chapter) -> Chapter:
     return replace(chapter, html=to_xhtml(root), notes=uncited)
 
 
-def _stylesheets(options: PdfOptions, fetcher: BookFetcher, fonts: FontConfiguration) -> list[CSS]:
-    """Return the book's stylesheet and the page geometry `options` ask for."""
+# --- documents ----------------------------------------------------------------------------
+
+
+def _css_string(text: str) -> Markup:
+    """Return `text` as a quoted CSS string."""
+    escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):x} " for c in text)
+    return Markup(f'"{escaped}"')
+
+
+def _stylesheets(options: PdfOptions, fetcher: BookFetcher, fonts: FontConfiguration, *, title: str,
+                 heads: bool = True, folios: bool = True, layer: str | None = None,
+                 marks: bool = True) -> list[CSS]:
+    """Return the book's stylesheet and the page geometry `options` ask for (see page.css.j2)."""
     geometry = environment().get_template("pdf/page.css.j2").render(
-        paper=PAPERS[options.paper.lower()], duplex=options.duplex, crop_marks=options.crop_marks)
+        paper=PAPERS[options.paper.lower()], duplex=options.duplex, crop_marks=options.crop_marks, marks=marks,
+        heads=heads, folios=folios, layer=layer, book_title=_css_string(title))
     return [CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=fetcher, font_config=fonts),
             CSS(string=geometry, url_fetcher=fetcher, font_config=fonts)]
 
 
-def build_pdf(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
-    """Return the book as a tagged, print-ready PDF."""
-    sections = [render_chapter(footnoted(ch), flavour="pdf") for ch in book.chapters]
-    if book.bibliography:
-        sections.append(render_bibliography(book, flavour="pdf"))
-    page = template_for("book.html.j2", "pdf").render(
-        meta=book.meta, contents=contents(book, depth=options.toc_depth), sections=sections,
-        count=len(book.chapters))
-    page = rewrite_images(page, lambda name: _IMAGE_SCHEME + name)
-    fetcher = BookFetcher(book.images)
+def _html(meta: BookMeta, sections: Sequence[str], *, front: bool, toc: Sequence = (), count: int = 0) -> str:
+    """Return one document of the book: the front matter and/or some sections (chapters, back matter)."""
+    page = template_for("book.html.j2", "pdf").render(meta=meta, contents=toc, sections=sections, count=count,
+                                                       front=front)
+    return rewrite_images(page, lambda name: _IMAGE_SCHEME + name)
+
+
+_ID = re.compile(r'\sid="([^"]+)"')
+_HREF = re.compile(r'href="#([^"]+)"')
+
+
+def _link_out(xhtml: str, page_of: Callable[[str], str | None] = lambda anchor: None) -> str:
+    """Point each link to an anchor this document lacks at ANCHOR_SCHEME, with the target's page when known.
+
+    WeasyPrint drops a link to a missing anchor; a URI survives, and assembly
+    turns it back into a link to the destination in another part. `data-page`
+    is what `target-counter` would say, for book.css.
+    """
+    here = set(_ID.findall(xhtml))
+
+    def link(match: re.Match[str]) -> str:
+        anchor = match.group(1)
+        if anchor in here:
+            return match.group(0)
+        page = page_of(anchor)
+        return f'href="{ANCHOR_SCHEME}{anchor}"' + (f' data-page="{page}"' if page else "")
+
+    return _HREF.sub(link, xhtml)
+
+
+def _render(xhtml: str, images: dict[str, bytes], options: PdfOptions, **page: object) -> Document:
+    """Lay out one document; `page` goes to the page stylesheet (title, heads, folios, layer, marks)."""
+    fetcher = BookFetcher(images)
     fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face
-    document = HTML(string=page, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=fetcher).render(
-        stylesheets=_stylesheets(options, fetcher, fonts), font_config=fonts)
-    out = io.BytesIO()
-    document.write_pdf(out, pdf_variant=options.variant,
-                       pdf_identifier=book.meta.identifier.encode("utf-8"))
-    return out.getvalue()
+    return HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=fetcher).render(
+        stylesheets=_stylesheets(options, fetcher, fonts, **page), font_config=fonts)
+
+
+def _write(document: Document, variant: str | None, identifier: str = "") -> tuple[bytes, dict[str, str]]:
+    """Return the document's PDF, and for each font it embeds (by BaseFont) a digest of the font file.
+
+    Subsets of one font file made by different documents can be united; the
+    digest tells which they are (a name alone does not: WeasyPrint names a font
+    by its description, and several files may share one).
+    """
+    digests: dict[str, str] = {}
+
+    def note_fonts(doc: Document, _pdf: object) -> None:
+        for font in doc.fonts.values():
+            digests[font.name.decode("latin-1")] = hashlib.sha256(get_hb_object_data(font.hb_face)).hexdigest()[:32]
+
+    data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier.encode("utf-8") or None,
+                              finisher=note_fonts)
+    return data, digests
+
+
+# --- chunks of chapters -------------------------------------------------------------------
+
+# Characters of chapter markup per chunk, on average: about 35 A4 pages. A chunk
+# this size costs WeasyPrint's fixed costs a few per cent, and a book of a few
+# hundred pages still makes enough chunks to keep two or four cores busy.
+CHUNK_CHARS = 100_000
+
+
+def _size(chapter: Chapter) -> int:
+    """Return how much there is to lay out in a chapter, in characters of markup."""
+    return len(chapter.html) + sum(len(note.html) for note in chapter.notes)
+
+
+def _draw(chapter: Chapter) -> float:
+    """Return a number in [0, 1) that depends on the chapter's id alone."""
+    return int.from_bytes(hashlib.blake2b(chapter.id.encode("utf-8"), digest_size=8).digest(), "big") / 2 ** 64
+
+
+def plan_chunks(book: Book, *, chunk_chars: int = CHUNK_CHARS) -> list[list[int]]:
+    """Return runs of chapter indices to render as chunks, cut where the content says.
+
+    A chunk ends after a chapter with a chance proportional to that chapter's
+    size, drawn from a hash of its id, once the chunk holds half the target
+    (and always at three times the target). So an edit, an added or a removed
+    chapter moves at most the boundaries next to it, and the plan depends on
+    neither the machine nor the number of workers: the same book gives the same
+    chunks, hence the same bytes, everywhere.
+    """
+    plan: list[list[int]] = []
+    run: list[int] = []
+    size = 0
+    for index, chapter in enumerate(book.chapters):
+        run.append(index)
+        size += _size(chapter)
+        if size >= 3 * chunk_chars or (size >= chunk_chars // 2 and _draw(chapter) < 2 * _size(chapter) / chunk_chars):
+            plan.append(run)
+            run, size = [], 0
+    if run:
+        plan.append(run)
+    return plan
+
+
+@dataclass(frozen=True)
+class RenderedChunk:
+    """A chunk of chapters rendered on its own, with what assembly needs to know of it (picklable)."""
+
+    chapters: tuple[str, ...]  # ids of its chapters (none for a section of the back matter)
+    pdf: bytes  # as WeasyPrint wrote it, without page numbers; links leaving the chunk are ANCHOR_SCHEME URIs
+    folios: tuple[str, ...]  # per page, where its number goes: "open" (a chapter's first page), "side", "none"
+    anchors: dict[str, Anchor]  # every id on the chunk's pages -> (page index in the chunk, x, y)
+    outline: tuple[Bookmark, ...]  # its chapters and their h2, h3; page indices in the chunk
+    fonts: dict[str, str]  # BaseFont -> digest of the font file the embedded subset comes from
+
+    @property
+    def pages(self) -> int:
+        """How many pages the chunk has."""
+        return len(self.folios)
+
+
+def render_chunk(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> RenderedChunk:
+    """Render some chapters as a document of their own, their page numbers left to assembly.
+
+    The result depends only on those chapters (and the title page of a part
+    that one of them opens), the images they show, the book's title and
+    language, and `options`: a digest of these is a sound cache key.
+    """
+    indices = tuple(chapter_indices)
+    opens = {part.chapter_ids[0]: part for part in book.parts if part.chapter_ids}
+    sections = []
+    for i in indices:
+        chapter = book.chapters[i]
+        if chapter.id in opens:  # a part's title page goes with its first chapter
+            sections.append(render_part(opens[chapter.id], flavour="pdf"))
+        sections.append(render_chapter(footnoted(chapter), flavour="pdf"))
+    xhtml = _link_out(_html(book.meta, sections, front=False))
+    rendered = _render_unnumbered((xhtml, book.images, options, book.meta.title))
+    return replace(rendered, chapters=tuple(book.chapters[i].id for i in indices))
+
+
+def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> str:
+    """Return a digest of everything `render_chunk` reads for these chapters: a cache key for its result.
+
+    (Add a digest of the code that renders, as for any cached step.)
+    """
+    indices = tuple(chapter_indices)
+    opens = {part.chapter_ids[0]: part for part in book.parts if part.chapter_ids}
+    digest = hashlib.sha256(repr((options, book.meta.title, book.meta.language)).encode())
+    for i in indices:
+        chapter = book.chapters[i]
+        digest.update(repr((chapter, opens.get(chapter.id))).encode())  # content, not position
+        for name in sorted(set(_IMAGE_SRC.findall(chapter.html))):
+            digest.update(name.encode() + hashlib.sha256(book.images.get(name, b"")).digest())
+    return digest.hexdigest()
+
+
+_IMAGE_SRC = re.compile(r'src="img:([^"]+)"')
+
+
+def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> RenderedChunk:
+    """Render a document of chapters or back matter without folios (a picklable job for a process pool)."""
+    xhtml, images, options, title = job
+    document = _render(xhtml, images, options, title=title, folios=False)
+    data, fonts = _write(document, options.variant)
+    folios = [_folio_kind(page._page_box.page_type) for page in document.pages]
+    if folios and document.pages[-1]._page_box.page_type.blank:
+        # Footnotes pushed on from the page before: WeasyPrint calls the page blank at the end of a
+        # document; in the book it is an ordinary page (its running heads are lost, its number is not).
+        folios[-1] = "side"
+    _, anchors, outline = describe(data)
+    return RenderedChunk((), data, tuple(folios), anchors, outline, fonts)
+
+
+def _folio_kind(page_type: PageType) -> str:
+    """Return where page.css.j2 puts the number of a page of this type, in a chapter or the back matter."""
+    if page_type.blank or page_type.name in ("part", "part-opening"):
+        return "none"
+    if page_type.name in ("chapter", "opening") and (page_type.name, 0) in page_type.groups:
+        return "open"  # :nth(1 of chapter), :nth(1 of opening)
+    return "side"
+
+
+def render_folio_layer(kinds: Sequence[str], numbers: Sequence[int], options: PdfOptions,
+                       marks: bool = False) -> tuple[bytes, dict[str, str]]:
+    """Return empty pages, one per kind (see RenderedChunk.folios), each showing its number, and their fonts.
+
+    Pages alternate right and left from a right-hand page. With `marks`, the
+    crop marks too (for a blank page of the book).
+    """
+    body = "".join(f'<div class="folio-{kind}" data-folio="{number}"></div>' for kind, number in zip(kinds, numbers))
+    xhtml = f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title></title></head>' \
+            f'<body>{body}</body></html>'
+    return _write(_render(xhtml, {}, options, title="", layer="folios", marks=marks), None)
+
+
+def _folio_specimen(digits: int, options: PdfOptions) -> Stamps | None:
+    """Return stamps for folios of up to so many digits, read from a specimen WeasyPrint lays out.
+
+    The specimen shows a folio of each kind, side and length, then every digit.
+    WeasyPrint lays out a margin box in milliseconds; a stamp costs microseconds.
+    """
+    pages: list[tuple[str, int, tuple[str, int, int] | None]] = []  # (kind, number shown, stamp key)
+    for length in range(1, digits + 1):
+        for key in [(kind, side, length) for kind in ("open", "side") for side in (0, 1)]:  # side 0: right
+            if len(pages) % 2 != key[1]:
+                pages.append(("none", 0, None))
+            pages.append((key[0], int(STAMP_DIGITS[:length]), key))
+    pages.append(("side", int(STAMP_DIGITS), None))
+    specimen, fonts = render_folio_layer([p[0] for p in pages], [p[1] for p in pages], options)
+    return Stamps.read(specimen, fonts, [p[2] for p in pages])
+
+
+def _laid_out_folios(kinds: Sequence[str], first: int, options: PdfOptions) -> FolioLayer:
+    """Return the folios of a run of pages starting on a right-hand page, laid out by WeasyPrint."""
+    data, fonts = render_folio_layer(kinds, range(first, first + len(kinds)), options)
+    return FolioLayer.of(data, fonts, [kind != "none" for kind in kinds])
+
+
+def _render_numbered(xhtml: str, options: PdfOptions, title: str, identifier: str) -> tuple[bytes, dict[str, str]]:
+    """Render a document with its own folios (the front matter): its PDF and font digests."""
+    return _write(_render(xhtml, {}, options, title=title), options.variant, identifier)
+
+
+def _call(job: tuple[Callable[..., object], tuple]) -> object:
+    """Run `function(*args)` (a picklable job for a process pool's map)."""
+    function, args = job
+    return function(*args)
+
+
+# --- the whole book -----------------------------------------------------------------------
+
+
+def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOptions = PdfOptions(), *,
+                 mapper: Callable[..., Iterator] = map) -> bytes:
+    """Return the book made of its rendered chunks, in order.
+
+    Renders what depends on the page numbers: the back matter (bibliography,
+    index, article sources; each section a document of its own), then the
+    front matter, whose contents now know every page, and the folios of the
+    chapters and back matter; then merges it all. All rendering goes through
+    `mapper` (e.g. a process pool's map), so this process does no layout. Arabic numbers start at 1 with the first
+    chapter; two-sided, each chunk and back section opens on a right-hand page.
+    """
+    right = options.duplex
+    folio_of: dict[str, str] = {}  # anchor -> the folio of its page
+    runs: list[tuple[RenderedChunk, int] | None] = []  # after the front matter: (pages, first folio), None blank
+    length = 0  # pages from chapter 1 on
+
+    def place(piece: RenderedChunk) -> None:
+        nonlocal length
+        if right and length % 2:
+            runs.append(None)
+            length += 1
+        runs.append((piece, length + 1))
+        for anchor, (page, _, _) in piece.anchors.items():
+            folio_of.setdefault(anchor, str(length + 1 + page))
+        length += piece.pages
+
+    for chunk in chunks:
+        place(chunk)
+    jobs = [(_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {}, options, book.meta.title)
+            for _, _, xhtml in back_matter(book, flavour="pdf")]
+    for piece in mapper(_render_unnumbered, jobs):
+        place(piece)
+
+    # Every page number is known now: the front matter, the folio specimen and a blank page.
+    xhtml = _link_out(_html(book.meta, [], front=True, toc=contents(book, depth=options.toc_depth),
+                            count=len(book.chapters)), folio_of.get)
+    (front, front_fonts), stamps, (blank, _) = mapper(_call, [
+        (_render_numbered, (xhtml, options, book.meta.title, book.meta.identifier)),
+        (_folio_specimen, (len(str(max(length, 1))), options)),
+        (render_folio_layer, (("none",), (0,), options, True))])
+    front_pages, front_anchors, front_outline = describe(front)
+    if right and front_pages % 2 and runs:
+        runs.insert(0, None)  # chapter 1 on a right-hand page; this blank page still counts in roman
+    numbered = [run for run in runs if run is not None]
+    if stamps is not None:
+        layers = iter([stamps.layer(piece.folios, first) for piece, first in numbered])
+    else:  # proportional figures: each number laid out
+        layers = iter(mapper(_call, [(_laid_out_folios, (piece.folios, first, options)) for piece, first in numbered]))
+
+    parts = [Part(front, front_fonts)]
+    dests: dict[str, Anchor] = {}
+    outline: list[Bookmark] = []
+
+    def enter(anchors: dict[str, Anchor], entries: Sequence[Bookmark], start: int) -> None:
+        for anchor, (page, x, y) in anchors.items():
+            dests.setdefault(anchor, (start + page, x, y))  # the first of two equal ids, as WeasyPrint
+        outline.extend(entry.moved(start) for entry in entries)
+
+    enter(front_anchors, front_outline, 0)
+    start = front_pages
+    body_start = front_pages + (1 if runs and runs[0] is None else 0)
+    for run in runs:
+        if run is None:
+            parts.append(Part(blank, blank=True))
+            start += 1
+            continue
+        piece, _ = run
+        parts.append(Part(piece.pdf, piece.fonts, folios=next(layers)))
+        enter(piece.anchors, piece.outline, start)
+        start += piece.pages
+    labels = [(0, "r")] + ([(body_start, "D")] if start > body_start else [])
+    return merge(parts, dests=dests, outline=outline, labels=labels, identifier=book.meta.identifier)
+
+
+_ADOPTED: tuple[Book, PdfOptions] | None = None  # the book a pool worker renders chunks of
+
+
+def _adopt(book: Book, options: PdfOptions) -> None:
+    """Keep the book in a pool worker (forked: nothing is pickled)."""
+    global _ADOPTED
+    _ADOPTED = (book, options)
+
+
+def _render_adopted(indices: list[int]) -> RenderedChunk:
+    """Render a chunk of the adopted book."""
+    assert _ADOPTED is not None
+    book, options = _ADOPTED
+    return render_chunk(book, indices, options)
+
+
+def build_pdf(book: Book, options: PdfOptions = PdfOptions(), *, workers: int | None = None,
+              chunk_chars: int = CHUNK_CHARS) -> bytes:
+    """Return the book as a tagged, print-ready PDF, its chapters rendered by `workers` processes.
+
+    `workers` defaults to one per core; 1 renders every chunk in this process.
+    The bytes depend on neither.
+    """
+    plan = plan_chunks(book, chunk_chars=chunk_chars)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # More processes than chunks only help the back matter, a few sections rendered side by side.
+    workers = min(workers or cores, len(plan) + 2)
+    if workers <= 1 or not plan:
+        return assemble_pdf(book, [render_chunk(book, indices, options) for indices in plan], options)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)  # fork: the book is not copied
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(book, options)) as pool:
+        try:
+            # The largest chunks first, so that no worker is left alone with a big one at the end.
+            order = sorted(range(len(plan)), key=lambda k: -sum(_size(book.chapters[i]) for i in plan[k]))
+            futures = {k: pool.submit(_render_adopted, plan[k]) for k in order}
+            chunks = [futures[k].result() for k in range(len(plan))]
+            return assemble_pdf(book, chunks, options, mapper=pool.map)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # a failed chunk fails the book: stop the rest
+            raise
+
+
+def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
+    """Return the book laid out as one WeasyPrint document: the reference the chunked build is held to."""
+    sections = [render_part(item, flavour="pdf") if isinstance(item, BookPart) else
+                render_chapter(footnoted(item), flavour="pdf") for item in body_matter(book)]
+    sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
+    xhtml = _html(book.meta, sections, front=True, toc=contents(book, depth=options.toc_depth),
+                  count=len(book.chapters))
+    return _write(_render(xhtml, book.images, options, title=book.meta.title), options.variant,
+                  book.meta.identifier)[0]
