@@ -41,7 +41,7 @@ __all__ = ["main", "plan", "CHUNK_SIZE"]
 
 CHUNK_SIZE = 48  # articles per chunk on average: few tasks, yet a small rebuild
 _PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
-_STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "assemble"}
+_STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "assemble", "RenderPdfChunk": "pdf"}
 
 
 class UsageError(Exception):
@@ -128,8 +128,9 @@ def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[
     book = plan_book(source, cache, config)
     params = book.param_kwargs
     options = {"pdf": config.pdf}
+    code = code_digest(templates=True)
     return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=params, options=options.get(fmt, {}),
-                        digest=digest(book.digest, fmt, json.dumps(options.get(fmt, {}), sort_keys=True)))
+                        code=code, digest=digest(book.digest, fmt, json.dumps(options.get(fmt, {}), sort_keys=True)))
             for fmt in formats]
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
+import re
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import luigi
@@ -21,18 +23,19 @@ from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
-from pipeline.model import Article, BookMeta, Fragment, Problem
+from pipeline.model import Article, Book, BookMeta, Fragment, Problem
 from pipeline.render import Reuse
 from pipeline.csl import ReferencesError, load_references
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 
 from . import store
 
-__all__ = ["CleanChunk", "ConvertChunk", "Converted", "AssembleBook", "BuildFormat", "FORMATS"]
+__all__ = ["CleanChunk", "ConvertChunk", "Converted", "AssembleBook", "RenderPdfChunk", "BuildFormat", "FORMATS"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
 REFERENCE_FILES = ("references.bib", "references.json")  # structured sources beside the pages
+_IMAGE = re.compile(r'src="img:([^"]+)"')
 FORMATS = {"epub": "pipeline.epub:build_epub", "pdf": "pipeline.pdf:build_pdf", "html": "pipeline.html:build_html"}
 
 
@@ -185,12 +188,36 @@ class AssembleBook(_Cached):
         self.save(book, started)
 
 
+class RenderPdfChunk(_Cached):
+    """Part of stage 4: a run of chapters laid out as PDF pages of their own, numbered at assembly.
+
+    Named by the content it renders, so a chunk whose chapters did not change
+    is not laid out again; Luigi's workers (or luigid's) render chunks in parallel.
+    """
+
+    book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
+    chapters = luigi.ListParameter(significant=False)  # indices into Book.chapters
+    options = luigi.DictParameter(significant=False, default={})
+    kind = "pdf"
+
+    def requires(self) -> AssembleBook:
+        return AssembleBook(**_thaw(self.book))
+
+    def run(self) -> None:
+        from pipeline.pdf import PdfOptions, render_chunk
+
+        started = time.perf_counter()
+        book = load_value(self.input())
+        self.save(render_chunk(book, list(self.chapters), PdfOptions(**_thaw(self.options))), started)
+
+
 class BuildFormat(_Cached):
     """Stage 4: one output format from the book model."""
 
     fmt = luigi.ChoiceParameter(choices=list(FORMATS))
     book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
     options = luigi.DictParameter(significant=False, default={})  # the format's own options (PdfOptions)
+    code = luigi.Parameter(significant=False, default="")  # digest of wikibind's code and templates
     kind = "out"
 
     def requires(self) -> AssembleBook:
@@ -199,13 +226,19 @@ class BuildFormat(_Cached):
     def output(self) -> CacheTarget:
         return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.{self.fmt}.pickle"))
 
-    def run(self) -> None:
+    def run(self) -> Iterator[list[RenderPdfChunk]]:
         started = time.perf_counter()
         book, options = load_value(self.input()), _thaw(self.options)
         if self.fmt == "pdf":
-            from pipeline.pdf import PdfOptions
+            from pipeline.pdf import PdfOptions, assemble_pdf, plan_chunks
 
-            self.save(builder("pdf")(book, PdfOptions(**options)), started)
+            pdf_options = PdfOptions(**options)
+            chunks = [RenderPdfChunk(source=self.source, cache=self.cache, book=self.book, chapters=run,
+                                     options=options, digest=self._chunk_digest(book, run, options))
+                      for run in plan_chunks(book)]
+            yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
+            started = time.perf_counter()
+            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options), started)
             return
         # Chapters rendered by the last build of this format are reused (a cache of
         # their markup by content): an edit re-renders one chapter, not the book.
@@ -217,6 +250,18 @@ class BuildFormat(_Cached):
         reuse = Reuse(previous)
         self.save(builder(self.fmt)(book, reuse=reuse), started)
         store.save(memo, reuse.kept)
+
+    def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
+        """Digest what pipeline.pdf.render_chunk reads: chapters, the parts they open, their images, title, language."""
+        chapters = [book.chapters[i] for i in run]
+        ids = {c.id for c in chapters}
+        parts = [p for p in book.parts if p.chapter_ids and p.chapter_ids[0] in ids]
+        names = sorted({name for c in chapters for text in (c.html, *(n.html for n in c.notes))
+                        for name in _IMAGE.findall(text)})
+        images = [(name, hashlib.sha256(book.images.get(name, b"")).hexdigest()) for name in names]
+        payload = pickle.dumps((self.code, sorted(options.items()), book.meta.title, book.meta.language,
+                                chapters, parts, images), protocol=pickle.HIGHEST_PROTOCOL)
+        return hashlib.sha256(payload).hexdigest()[:40]
 
 
 def _thaw(value: object) -> object:
