@@ -50,6 +50,7 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "duplex": (bool, False, "chapters start on a right-hand page; mirrored margins"),
         "crop_marks": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
         "toc_depth": (int, 1, "contents list chapters (1) or also their sections (2, 3)"),
+        "font": (str, "", "a font family installed on the machine for the text; default: the shipped Gentium Book Plus"),
     },
     "html": {
         "theme": (str, "auto", "auto (follows the reader's system setting), light or dark"),

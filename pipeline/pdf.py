@@ -33,19 +33,21 @@ import weasyprint
 from fontTools.ttLib import TTFont
 from markupsafe import Markup
 from weasyprint import CSS, HTML
+from weasyprint import pdf as _pdf
 from weasyprint.document import Document
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import LayoutContext
 from weasyprint.layout import block as _block
 from weasyprint.layout.page import PageType
 from weasyprint.pdf import VARIANTS
+from weasyprint.pdf import fonts as _fonts
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .html import media_type
 from .model import Book, BookMeta, Chapter, Note
 from .model import Part as BookPart
-from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Part, Stamps, describe, merge
+from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images, template_for)
 from .sanitize import parse_fragment, to_xhtml
@@ -86,6 +88,7 @@ class PdfOptions:
     crop_marks: bool = False  # 3 mm bleed with crop and cross marks, for a print shop
     toc_depth: int = 1  # contents lists chapters (1), or their sections to this heading level
     variant: str | None = "pdf/ua-1"  # a WeasyPrint pdf_variant; None for a plain PDF
+    font: str = ""  # a font family installed on the machine for the text; "": the shipped Gentium Book Plus
 
     def __post_init__(self) -> None:
         if self.paper.lower() not in PAPERS:
@@ -120,8 +123,48 @@ def _keep_footnotes_of_kept_lines(linebox_layout: Callable[..., tuple]) -> Calla
     return wrapped
 
 
+@cache
+def _advances(digest: bytes, content: bytes, index: int) -> tuple[int, ...]:
+    """Return the advance width of every glyph of a font file (cached by digest: files are large)."""
+    font = TTFont(io.BytesIO(content), fontNumber=index, lazy=True)
+    metrics = font["hmtx"].metrics
+    return tuple(metrics[name][0] for name in font.getGlyphOrder())
+
+
+def _widths_from_the_font(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap WeasyPrint 70's Font so that the widths it declares come from the font file.
+
+    WeasyPrint declares the width a glyph had at the size it was first drawn
+    at, rounded, and shifts every other use by the difference: one glyph is
+    561 thousandths of an em wide in one document and 562 in another, and the
+    subsets of a font that chunks embed could not share one width table. Taken
+    from the font's advances, the widths are the same in every document.
+    """
+    def wrapped(self: _fonts.Font, *args: object) -> None:
+        init(self, *args)
+        if not self.bitmap and "hmtx" in self.tables:
+            content = self.file_content
+            advances = _advances(hashlib.sha256(content).digest(), content, self.index)
+            self.widths = {gid: round(advance * 1000 / self.upem) for gid, advance in enumerate(advances)}
+    wrapped.__wrapped__ = init
+    return wrapped
+
+
+def _declare_used_widths(build: Callable[..., object]) -> Callable[..., object]:
+    """Wrap WeasyPrint 70's font dictionaries so that they declare the widths of used glyphs only."""
+    def wrapped(pdf: object, fonts: dict, *args: object, **kwargs: object) -> object:
+        for font in fonts.values():
+            font.widths = {gid: width for gid, width in font.widths.items()
+                           if gid in font.to_unicode or (gid == 0 and font.missing)}
+        return build(pdf, fonts, *args, **kwargs)
+    wrapped.__wrapped__ = build
+    return wrapped
+
+
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
     _block._linebox_layout = _keep_footnotes_of_kept_lines(_block._linebox_layout)
+    _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
+    _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
 
 
 class BookFetcher(URLFetcher):
@@ -218,15 +261,17 @@ def _stylesheets(options: PdfOptions, fetcher: BookFetcher, fonts: FontConfigura
     """Return the book's stylesheet and the page geometry `options` ask for (see page.css.j2)."""
     geometry = environment().get_template("pdf/page.css.j2").render(
         paper=PAPERS[options.paper.lower()], duplex=options.duplex, crop_marks=options.crop_marks, marks=marks,
-        heads=heads, folios=folios, layer=layer, book_title=_css_string(title))
+        heads=heads, folios=folios, layer=layer, book_title=_css_string(title),
+        font=_css_string(options.font) if options.font else "")
     return [CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=fetcher, font_config=fonts),
             CSS(string=geometry, url_fetcher=fetcher, font_config=fonts)]
 
 
-def _html(meta: BookMeta, sections: Sequence[str], *, front: bool, toc: Sequence = (), count: int = 0) -> str:
+def _html(meta: BookMeta, sections: Sequence[str], *, front: bool, toc: Sequence = (), count: int = 0,
+          font: str = "") -> str:
     """Return one document of the book: the front matter and/or some sections (chapters, back matter)."""
     page = template_for("book.html.j2", "pdf").render(meta=meta, contents=toc, sections=sections, count=count,
-                                                       front=front)
+                                                       front=front, font=font or "Gentium Book Plus")
     return rewrite_images(page, lambda name: _IMAGE_SCHEME + name)
 
 
@@ -456,14 +501,16 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
 
     Renders what depends on the page numbers: the back matter (bibliography,
     index, article sources; each section a document of its own), then the
-    front matter, whose contents now know every page, and the folios of the
-    chapters and back matter; then merges it all. All rendering goes through
-    `mapper` (e.g. a process pool's map), so this process does no layout. Arabic numbers start at 1 with the first
-    chapter; two-sided, each chunk and back section opens on a right-hand page.
+    front matter, whose contents now know every page; stamps the folios of the
+    chapters and back matter; merges it all. Rendering goes through `mapper`
+    (e.g. a process pool's map, which starts every job at once), so this
+    process does no layout and merges the chapters while the rest is rendered.
+    Arabic numbers start at 1 with the first chapter; two-sided, each chunk
+    and back section opens on a right-hand page.
     """
     right = options.duplex
     folio_of: dict[str, str] = {}  # anchor -> the folio of its page
-    runs: list[tuple[RenderedChunk, int] | None] = []  # after the front matter: (pages, first folio), None blank
+    runs: list[tuple[RenderedChunk, int] | None] = []  # after the front matter: (part, first folio); None: blank
     length = 0  # pages from chapter 1 on
 
     def place(piece: RenderedChunk) -> None:
@@ -478,50 +525,54 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
 
     for chunk in chunks:
         place(chunk)
-    jobs = [(_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {}, options, book.meta.title)
-            for _, _, xhtml in back_matter(book, flavour="pdf")]
-    for piece in mapper(_render_unnumbered, jobs):
-        place(piece)
+    helpers = mapper(_call, [(_folio_specimen, (_FOLIO_DIGITS, options)),
+                             (render_folio_layer, (("none",), (0,), options, True))])
+    back = mapper(_render_unnumbered, [(_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {},
+                                        options, book.meta.title) for _, _, xhtml in back_matter(book, flavour="pdf")])
+    stamps, (blank, _) = helpers
 
-    # Every page number is known now: the front matter, the folio specimen and a blank page.
-    xhtml = _link_out(_html(book.meta, [], front=True, toc=contents(book, depth=options.toc_depth),
-                            count=len(book.chapters)), folio_of.get)
-    (front, front_fonts), stamps, (blank, _) = mapper(_call, [
-        (_render_numbered, (xhtml, options, book.meta.title, book.meta.identifier)),
-        (_folio_specimen, (len(str(max(length, 1))), options)),
-        (render_folio_layer, (("none",), (0,), options, True))])
-    front_pages, front_anchors, front_outline = describe(front)
-    if right and front_pages % 2 and runs:
-        runs.insert(0, None)  # chapter 1 on a right-hand page; this blank page still counts in roman
-    numbered = [run for run in runs if run is not None]
-    if stamps is not None:
-        layers = iter([stamps.layer(piece.folios, first) for piece, first in numbered])
-    else:  # proportional figures: each number laid out
-        layers = iter(mapper(_call, [(_laid_out_folios, (piece.folios, first, options)) for piece, first in numbered]))
-
-    parts = [Part(front, front_fonts)]
-    dests: dict[str, Anchor] = {}
+    merger = Merger()
+    dests: dict[str, tuple[int, float, float]] = {}  # page indices from chapter 1 for now
     outline: list[Bookmark] = []
 
-    def enter(anchors: dict[str, Anchor], entries: Sequence[Bookmark], start: int) -> None:
-        for anchor, (page, x, y) in anchors.items():
-            dests.setdefault(anchor, (start + page, x, y))  # the first of two equal ids, as WeasyPrint
-        outline.extend(entry.moved(start) for entry in entries)
-
-    enter(front_anchors, front_outline, 0)
-    start = front_pages
-    body_start = front_pages + (1 if runs and runs[0] is None else 0)
-    for run in runs:
+    def add(run: tuple[RenderedChunk, int] | None) -> None:
         if run is None:
-            parts.append(Part(blank, blank=True))
-            start += 1
-            continue
-        piece, _ = run
-        parts.append(Part(piece.pdf, piece.fonts, folios=next(layers)))
-        enter(piece.anchors, piece.outline, start)
-        start += piece.pages
-    labels = [(0, "r")] + ([(body_start, "D")] if start > body_start else [])
-    return merge(parts, dests=dests, outline=outline, labels=labels, identifier=book.meta.identifier)
+            merger.add(Part(blank, blank=True))
+            return
+        piece, first = run
+        layer = stamps.layer(piece.folios, first) if stamps is not None else \
+            next(iter(mapper(_call, [(_laid_out_folios, (piece.folios, first, options))])))  # proportional figures
+        merger.add(Part(piece.pdf, piece.fonts, folios=layer))
+        for anchor, (page, x, y) in piece.anchors.items():
+            dests.setdefault(anchor, (first - 1 + page, x, y))  # the first of two equal ids, as WeasyPrint
+        outline.extend(entry.moved(first - 1) for entry in piece.outline)
+
+    for run in runs:  # the chapters, while the back matter is rendered
+        add(run)
+    done = len(runs)
+    for piece in back:
+        place(piece)
+    for run in runs[done:]:
+        add(run)
+
+    xhtml = _link_out(_html(book.meta, [], front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
+                            count=len(book.chapters)), folio_of.get)
+    ((front, front_fonts),) = mapper(_call, [(_render_numbered, (xhtml, options, book.meta.title,
+                                                                 book.meta.identifier))])
+    front_pages, front_anchors, front_outline = describe(front)
+    merger.add(Part(front, front_fonts), at=0)
+    start = front_pages
+    if right and front_pages % 2 and runs:
+        merger.add(Part(blank, blank=True), at=start)  # chapter 1 on a right-hand page; still roman
+        start += 1
+    dests = {**front_anchors, **{a: (start + page, x, y) for a, (page, x, y) in dests.items()
+                                 if a not in front_anchors}}
+    outline = [*front_outline, *(entry.moved(start) for entry in outline)]
+    labels = [(0, "r")] + ([(start, "D")] if runs else [])
+    return merger.finish(dests=dests, outline=outline, labels=labels, identifier=book.meta.identifier)
+
+
+_FOLIO_DIGITS = 6  # folios stamped up to 999,999
 
 
 _ADOPTED: tuple[Book, PdfOptions] | None = None  # the book a pool worker renders chunks of
@@ -572,7 +623,7 @@ def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
     sections = [render_part(item, flavour="pdf") if isinstance(item, BookPart) else
                 render_chapter(footnoted(item), flavour="pdf") for item in body_matter(book)]
     sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
-    xhtml = _html(book.meta, sections, front=True, toc=contents(book, depth=options.toc_depth),
+    xhtml = _html(book.meta, sections, front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                   count=len(book.chapters))
     return _write(_render(xhtml, book.images, options, title=book.meta.title), options.variant,
                   book.meta.identifier)[0]

@@ -37,8 +37,8 @@ import pikepdf
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, Pdf, String
 
-__all__ = ["ANCHOR_SCHEME", "STAMP_DIGITS", "Anchor", "Bookmark", "FolioLayer", "Part", "Stamps", "describe",
-           "merge"]
+__all__ = ["ANCHOR_SCHEME", "STAMP_DIGITS", "Anchor", "Bookmark", "FolioLayer", "Merger", "Part", "Stamps",
+           "describe"]
 
 ANCHOR_SCHEME = "wikibind-anchor:"  # href of a link whose target is in another part
 
@@ -157,68 +157,84 @@ def describe(data: bytes) -> tuple[int, dict[str, Anchor], tuple[Bookmark, ...]]
         return len(pdf.pages), anchors, _bookmarks(pdf.Root.get("/Outlines"), index)
 
 
-def merge(parts: Sequence[Part], *, dests: Mapping[str, Anchor], outline: Sequence[Bookmark],
-          labels: Sequence[tuple[int, str]], identifier: str) -> bytes:
-    """Return one PDF of `parts`, in order, with the book's destinations, outline and page labels.
+class Merger:
+    """A book being assembled from its parts.
 
-    `dests` and `outline` are in page indices of the whole book; `labels` are
-    (first page index, numbering style: "r" roman, "D" arabic), each numbering from 1.
-    The document metadata, language and marking come from the first part that
-    is not blank (the front matter); `identifier` is the first half of the file ID.
+    The parts after the front matter are added in reading order as they come
+    (while the rest is still being rendered); the front matter, rendered last,
+    goes before them. `finish` writes the book.
     """
-    templates: dict[bytes, Pdf] = {}  # folio layers share their template document
-    for part in parts:
-        if part.folios is not None and part.folios.pdf not in templates:
-            templates[part.folios.pdf] = Pdf.open(io.BytesIO(part.folios.pdf))
-    out = Pdf.new()
-    tree = _StructTree(out)
-    fonts = _Fonts()
-    version = None
-    copied = 1  # objects before this number hold their own data
-    for part in parts:
+
+    def __init__(self) -> None:
+        self.out = Pdf.new()
+        self.tree = _StructTree(self.out)
+        self.fonts = _Fonts()
+        self.templates: dict[bytes, Pdf] = {}  # folio layers share their template document
+        self.copied = 1  # objects before this number hold their own stream data
+        self.version = "1.7"
+
+    def add(self, part: Part, at: int | None = None) -> None:
+        """Add a part's pages after those added so far, or from page index `at` (0: the front matter)."""
+        out = self.out
         # One part open at a time: qpdf holds a part's objects in memory, a dozen times their size on disk.
         with Pdf.open(io.BytesIO(part.pdf)) as src:
-            start = len(out.pages)
-            with warnings.catch_warnings():  # destinations and outline are rebuilt below
+            count, before = len(src.pages), len(out.pages)
+            with warnings.catch_warnings():  # destinations and outline are rebuilt by finish
                 warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                out.pages.extend(src.pages)
-            pages = [page.obj for page in out.pages][start:]  # iterating: indexing is slow
+                if at is None:
+                    out.pages.extend(src.pages)
+                else:
+                    for i, page in enumerate(src.pages):
+                        out.pages.insert(at + i, page)
+            every = [page.obj for page in out.pages]  # iterating: indexing is slow
+            pages = every[before:] if at is None else every[at:at + count]
             if part.blank:
                 for page in pages:
                     _wrap_contents(out, page, b"/Artifact BMC\n", b"\nEMC\n")
             else:
-                if version is None:  # the front matter
-                    version = src.pdf_version
+                if at == 0:  # the front matter: the document's metadata, language, marking
+                    self.version = src.pdf_version
                     _catalog(out, src)
-                fonts.collect(_resources(pages), part.fonts)
-                tree.add(src, pages, start)
-            copied = _detach(out, copied)
+                self.fonts.collect(_resources(pages), part.fonts)
+                self.tree.add(src, pages, first=at == 0)
+            self.copied = _detach(out, self.copied)
         if part.folios is not None and not part.blank:
-            template = templates[part.folios.pdf]
-            fonts.collect(_draw_over(out, template, pages, part.folios.contents), part.folios.fonts)
-    fonts.unite(out)
-    _dedupe(out)
-    _link_across(out, dests)
-    tree.finish()
-    book = [page.obj for page in out.pages]
-    if dests:
-        named = [(String(name), _dest(book, dests[name])) for name in sorted(dests)]
-        out.Root.Names = Dictionary(Dests=_tree(out, named, "/Names"))
-    if outline:
-        _outline(out, book, outline)
-    if labels:
-        out.Root.PageLabels = Dictionary(Nums=Array([x for start, style in labels
-                                                     for x in (start, Dictionary(S=Name("/" + style)))]))
-    version = version or "1.7"
-    out.trailer.ID = Array([String(identifier), String(identifier)])  # qpdf keeps the first, derives the second
-    buffer = io.BytesIO()
-    out.save(buffer, min_version=version, deterministic_id=True, compress_streams=True,
-             fix_metadata_version=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate if version >= "1.5"
-             else pikepdf.ObjectStreamMode.disable)
-    for pdf in templates.values():
-        pdf.close()
-    return buffer.getvalue()
+            if part.folios.pdf not in self.templates:
+                self.templates[part.folios.pdf] = Pdf.open(io.BytesIO(part.folios.pdf))
+            layers = _draw_over(out, self.templates[part.folios.pdf], pages, part.folios.contents)
+            self.fonts.collect(layers, part.folios.fonts)
+
+    def finish(self, *, dests: Mapping[str, Anchor], outline: Sequence[Bookmark],
+               labels: Sequence[tuple[int, str]], identifier: str) -> bytes:
+        """Return the book as one PDF, with its destinations, outline and page labels.
+
+        `dests` and `outline` are in page indices of the whole book; `labels` are
+        (first page index, numbering style: "r" roman, "D" arabic), each numbering
+        from 1; `identifier` is the first half of the file ID.
+        """
+        out = self.out
+        self.fonts.unite(out)
+        _dedupe(out)
+        _link_across(out, dests)
+        self.tree.finish()
+        book = [page.obj for page in out.pages]
+        if dests:
+            named = [(String(name), _dest(book, dests[name])) for name in sorted(dests)]
+            out.Root.Names = Dictionary(Dests=_tree(out, named, "/Names"))
+        if outline:
+            _outline(out, book, outline)
+        if labels:
+            out.Root.PageLabels = Dictionary(Nums=Array([x for start, style in labels
+                                                         for x in (start, Dictionary(S=Name("/" + style)))]))
+        out.trailer.ID = Array([String(identifier), String(identifier)])  # qpdf keeps the first, derives the second
+        buffer = io.BytesIO()
+        out.save(buffer, min_version=self.version, deterministic_id=True, compress_streams=True,
+                 fix_metadata_version=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate if self.version >= "1.5"
+                 else pikepdf.ObjectStreamMode.disable)
+        for pdf in self.templates.values():
+            pdf.close()
+        return buffer.getvalue()
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -435,40 +451,42 @@ class _StructTree:
         self.out = out
         self.document: Dictionary | None = None
         self.namespaces: object = None
-        self.nums: list[tuple[int, object]] = []  # page index -> its elements by MCID
+        self.pages: dict[tuple[int, int], object] = {}  # page -> its elements by MCID
+        self.kids: list[Dictionary] = []  # the Document's, in reading order
         self.annotations: list[tuple[Dictionary, object]] = []  # annotation, its element: keys follow the pages'
         self.seen: set[tuple[int, int]] = set()  # elements of the part whose ancestry is settled
 
-    def add(self, src: Pdf, pages: list[Dictionary], start: int) -> None:
-        """Take over the structure of a part whose pages were copied to `pages`, from index `start`."""
+    def add(self, src: Pdf, pages: list[Dictionary], first: bool = False) -> None:
+        """Take over the structure of a part whose pages were copied to `pages`; `first`: before the rest."""
         root = src.Root.get("/StructTreeRoot")
         if root is None:
             return
         kids = root.K if isinstance(root.K, Array) else Array([root.K])
         (document,) = [self.out.copy_foreign(kid) for kid in kids]
         if self.document is None:
-            self.document = self.out.make_indirect(Dictionary(Type=Name.StructElem, S=document.S, K=Array()))
+            self.document = self.out.make_indirect(Dictionary(Type=Name.StructElem, S=document.S))
             if "/NS" in document:
                 self.document.NS = document.NS
             if "/Namespaces" in root:
                 self.namespaces = _copy(self.out, src, root.Namespaces)
         local = {int(key): value for key, value in _tree_items(self.out.copy_foreign(root.ParentTree), "/Nums")}
         self.seen.clear()
-        for i, page in enumerate(pages):
+        for page in pages:
             if "/StructParents" in page:
                 value = local.get(int(page.StructParents))
-                page.StructParents = start + i
+                del page["/StructParents"]  # keyed by its index in the book, when every page is in
                 if value is not None:
-                    self.nums.append((start + i, self._adopt(value, document)))
+                    self.pages[page.objgen] = self._adopt(value, document)
             for annot in page.get("/Annots") or []:
                 if "/StructParent" in annot:
                     value = local.get(int(annot.StructParent))
                     del annot["/StructParent"]
                     if value is not None:
                         self.annotations.append((annot, self._adopt(value, document)))
-        for kid in document.K:
+        kids = list(document.K)
+        for kid in kids:
             kid.P = self.document
-            self.document.K.append(kid)
+        self.kids = kids + self.kids if first else self.kids + kids
 
     def _adopt(self, value: object, old_document: Dictionary) -> object:
         """Return a ParentTree value, what hangs from the part's Document moved to the new one.
@@ -493,14 +511,20 @@ class _StructTree:
         """Write the StructTreeRoot, if any part was tagged: pages keyed by index, annotations after them."""
         if self.document is None:
             return
-        key = len(self.out.pages)  # as WeasyPrint numbers them
+        self.document.K = Array(self.kids)
+        nums: list[tuple[int, object]] = []
+        for key, page in enumerate(page.obj for page in self.out.pages):  # as WeasyPrint numbers them
+            if page.objgen in self.pages:
+                page.StructParents = key
+                nums.append((key, self.pages[page.objgen]))
+        key = len(self.out.pages)
         for annot, value in self.annotations:
             annot.StructParent = key
-            self.nums.append((key, value))
+            nums.append((key, value))
             key += 1
         root = self.out.make_indirect(Dictionary(
             Type=Name.StructTreeRoot, K=Array([self.document]),
-            ParentTree=_tree(self.out, self.nums, "/Nums"), ParentTreeNextKey=key))
+            ParentTree=_tree(self.out, nums, "/Nums"), ParentTreeNextKey=key))
         if self.namespaces is not None:
             root.Namespaces = self.namespaces
         self.document.P = root
@@ -540,8 +564,8 @@ class _Fonts:
             for fonts, name in slots:
                 distinct.setdefault(fonts[name].objgen, fonts[name])
             candidates = list(distinct.values())
-            if len(candidates) > 1 and not all(_unitable(font) for font in candidates):
-                continue  # not a font WeasyPrint subsets by glyph id: keep each part's own
+            if len(candidates) > 1 and not (all(_unitable(font) for font in candidates) and _agree(candidates)):
+                continue  # each part's own: not subset by glyph id, or glyphs of other widths (content relies on them)
             united = _unite(out, candidates) if len(candidates) > 1 else candidates[0]
             for fonts, name in slots:
                 fonts[name] = united
@@ -560,6 +584,16 @@ def _unitable(font: Dictionary) -> bool:
                 and b"beginbfrange" not in (font.ToUnicode.read_bytes() if "/ToUnicode" in font else b""))
     except (AttributeError, KeyError, IndexError):
         return False
+
+
+def _agree(fonts: list[Dictionary]) -> bool:
+    """Whether the fonts declare the same width for every glyph they have in common."""
+    seen: dict[int, int | float] = {}
+    for font in fonts:
+        for gid, width in _widths(font.DescendantFonts[0].get("/W") or Array()).items():
+            if seen.setdefault(gid, width) != width:
+                return False
+    return True
 
 
 def _unite(out: Pdf, fonts: list[Dictionary]) -> Dictionary:
@@ -679,25 +713,34 @@ def _union_glyphs(programs: Sequence[bytes]) -> bytes:
     The programs are subsets of one font made with their glyph ids kept (an
     unused glyph is empty), so a glyph's outline, composite references
     included, means the same in each: the union takes each glyph from the
-    first program that has it.
+    first program that has it, and maps every character any of them maps.
+    The font-wide tables (head, hhea, maxp) are the full font's, as the
+    subsetter left them; so is everything a renderer reads from them.
     """
-    fonts = [TTFont(io.BytesIO(p), recalcTimestamp=False) for p in programs]
+    fonts = [TTFont(io.BytesIO(p), recalcTimestamp=False, recalcBBoxes=False) for p in programs]
     base = max(fonts, key=lambda f: len(f.getGlyphOrder()))  # the first of the longest: glyph ids for all
     order = base.getGlyphOrder()
     glyf, hmtx = base["glyf"], base["hmtx"]
     for font in fonts:
         if font is base:
             continue
+        theirs = font.getGlyphOrder()
         their_glyf, their_hmtx = font["glyf"], font["hmtx"]
-        for gid, name in enumerate(font.getGlyphOrder()):
+        for gid, name in enumerate(theirs):
             if _has_outline(their_glyf.glyphs[name]) and not _has_outline(glyf.glyphs[order[gid]]):
                 glyf.glyphs[order[gid]] = their_glyf.glyphs[name]  # raw data: components are by glyph id
                 hmtx.metrics[order[gid]] = their_hmtx.metrics[name]
+        gid_of = {name: gid for gid, name in enumerate(theirs)}
+        for table in font["cmap"].tables if "cmap" in font else []:
+            mine = base["cmap"].getcmap(table.platformID, table.platEncID) if "cmap" in base else None
+            if mine is not None:
+                for code, name in table.cmap.items():
+                    mine.cmap.setdefault(code, order[gid_of[name]])
     for tag in _PER_GLYPH_TABLES:
         if tag in base:
             del base[tag]
     out = io.BytesIO()
-    base.save(out)  # recomputes maxp and the bounding boxes from the united glyphs
+    base.save(out)
     return out.getvalue()
 
 

@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
+from conftest import build
 from pipeline.book import assemble_book
 from pipeline.clean import clean_article
 from pipeline.convert import convert_articles
@@ -321,8 +322,12 @@ def test_three_scripts_render_in_the_book_typeface(small_pdf: Callable[..., Path
     # Only the vendored faces: a glyph missing from them would pull in a system fallback font.
     names = {re.sub(r"^[A-Z]{6}\+", "", f["name"]) for f in table}
     assert names <= {"Gentium-Book-Plus", "Gentium-Book-Plus-Italic", "Gentium-Book-Plus-Bold",
-                     "Gentium-Book-Plus-BoldItalic", "Fira-Mono"}
-    assert "Fira-Mono" in names and "Gentium-Book-Plus-Italic" in names
+                     "Gentium-Book-Plus-BoldItalic", "Fira-Mono-Latin", "Fira-Mono-Latin-Ext", "Fira-Mono-Cyrillic",
+                     "Fira-Mono-Greek"}
+    assert "Gentium-Book-Plus-Italic" in names
+    # `code ф λ`: each script from the Fira Mono file that has it (one family name for all four files
+    # made WeasyPrint embed the first for every one, and print the wrong glyphs).
+    assert {"Fira-Mono-Latin", "Fira-Mono-Cyrillic", "Fira-Mono-Greek"} <= names
 
 
 @pytest.mark.slow
@@ -458,3 +463,18 @@ def test_the_same_book_gives_the_same_bytes(small_pdf: Callable[..., Path]) -> N
     # A rebuild must not rewrite an unchanged book (the CLI compares bytes), nor differ between machines,
     # whatever their number of cores.
     assert build_pdf(small_book(), workers=1, chunk_chars=1) == small_pdf().read_bytes()
+
+
+def test_font_from_book_toml_sets_the_text(tmp_path: Path) -> None:
+    """[pdf] font names an installed family: the text is set in it, and the colophon says so."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "Page.md").write_text("# Page\n\nSome text in another typeface.\n", encoding="utf-8")
+    (source / "book.toml").write_text('[pdf]\nfont = "DejaVu Sans"\n', encoding="utf-8")
+    result = build(source, tmp_path / "out", "--format", "pdf")
+    assert result.status == 0
+    pdf = result.output("pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "+DejaVu-Sans " in fonts and "Gentium" not in fonts
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Set in DejaVu Sans." in text
