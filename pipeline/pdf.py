@@ -414,7 +414,9 @@ def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions
     for i in indices:
         chapter = book.chapters[i]
         digest.update(repr((chapter, opens.get(chapter.id))).encode())  # content, not position
-        for name in sorted(set(_IMAGE_SRC.findall(chapter.html))):
+        shown = {name for text in (chapter.html, *(note.html for note in chapter.notes))
+                 for name in _IMAGE_SRC.findall(text)}  # footnotes are laid out in the chunk too
+        for name in sorted(shown):
             digest.update(name.encode() + hashlib.sha256(book.images.get(name, b"")).digest())
     return digest.hexdigest()
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pickle
-import re
 import time
 from pathlib import Path
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from pipeline.model import Article, Book, BookMeta, Fragment, Problem
 from pipeline.render import Reuse
 from pipeline.csl import ReferencesError, load_references
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
+from pipeline.source import digest as source_digest
 
 from . import store
 
@@ -35,7 +35,6 @@ __all__ = ["CleanChunk", "ConvertChunk", "Converted", "AssembleBook", "RenderPdf
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
 REFERENCE_FILES = ("references.bib", "references.json")  # structured sources beside the pages
-_IMAGE = re.compile(r'src="img:([^"]+)"')
 FORMATS = {"epub": "pipeline.epub:build_epub", "pdf": "pipeline.pdf:build_pdf", "html": "pipeline.html:build_html"}
 
 
@@ -252,16 +251,10 @@ class BuildFormat(_Cached):
         store.save(memo, reuse.kept)
 
     def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
-        """Digest what pipeline.pdf.render_chunk reads: chapters, the parts they open, their images, title, language."""
-        chapters = [book.chapters[i] for i in run]
-        ids = {c.id for c in chapters}
-        parts = [p for p in book.parts if p.chapter_ids and p.chapter_ids[0] in ids]
-        names = sorted({name for c in chapters for text in (c.html, *(n.html for n in c.notes))
-                        for name in _IMAGE.findall(text)})
-        images = [(name, hashlib.sha256(book.images.get(name, b"")).hexdigest()) for name in names]
-        payload = pickle.dumps((self.code, sorted(options.items()), book.meta.title, book.meta.language,
-                                chapters, parts, images), protocol=pickle.HIGHEST_PROTOCOL)
-        return hashlib.sha256(payload).hexdigest()[:40]
+        """The chunk's cache key: what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""
+        from pipeline.pdf import PdfOptions, chunk_digest
+
+        return source_digest(self.code, chunk_digest(book, run, PdfOptions(**options)))
 
 
 def _thaw(value: object) -> object:
