@@ -6,7 +6,9 @@ else becomes plain text and is counted as "wanted", never a dead link.
 """
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import unquote
@@ -18,6 +20,10 @@ from .sanitize import parse_fragment, to_xhtml
 from .titles import normalize_title
 
 __all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment"]
+
+# Sanitised XHTML gives <a> no attribute but href and never nests links, so a
+# wikilink is this exactly: resolving it needs no parse (the slow part of assembly).
+_WIKILINK = re.compile(r'<a href="wiki:([^"]*)">(.*?)</a>', re.S)
 
 
 @dataclass
@@ -106,12 +112,25 @@ def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, byt
 def _resolve_html(xhtml: str, fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
                   stats: LinkStats, external: dict[str, str]) -> str:
     """Resolve the wikilinks and images of one piece of XHTML."""
-    if 'href="wiki:' not in xhtml and "<img" not in xhtml:
-        return xhtml  # most notes hold neither: skip the parse
+    if "<img" not in xhtml:
+        return _WIKILINK.sub(lambda m: _link_markup(m, fragment, index, stats, external), xhtml) \
+            if 'href="wiki:' in xhtml else xhtml
     root = parse_fragment(xhtml)
     _resolve_links(root, fragment, index, stats, external)
     _resolve_images(root, fragment, images, stats)
     return to_xhtml(root)
+
+
+def _link_markup(match: re.Match, fragment: Fragment, index: LinkIndex, stats: LinkStats,
+                 external: dict[str, str]) -> str:
+    """One wikilink's markup, resolved: a link to its anchor or the live wiki, else its bare text."""
+    href = _resolve_href(html.unescape(match.group(1)), fragment, index, stats, external)
+    return match.group(2) if href is None else f'<a href="{_attribute(href)}">{match.group(2)}</a>'
+
+
+def _attribute(value: str) -> str:
+    """Escape an attribute value as lxml serialises it (so both paths give the same bytes)."""
+    return html.escape(value, quote=False).replace('"', "&quot;")
 
 
 def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, stats: LinkStats,
@@ -120,25 +139,33 @@ def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, s
         href = link.get("href", "")
         if not href.startswith("wiki:"):
             continue
-        page, _, section = href[5:].partition("#")
-        page = unquote(page) or fragment.title
-        anchor, section_missing = index.find(page, section)
-        if anchor is None:
-            stats.dangling += 1
-            title = normalize_title(page)
-            if title in external:
-                link.set("href", external[title])
-                continue
-            stats.wanted[title] += 1
-            stats.wanted_by.setdefault(title, set()).add(fragment.title)
+        resolved = _resolve_href(href[5:], fragment, index, stats, external)
+        if resolved is None:
             link.drop_tag()  # dangling: its text stays, the link goes
-            continue
-        stats.internal += 1
-        if section_missing:
-            stats.missing_sections += 1
-            wanted = f"{normalize_title(page)}#{unquote(section).replace('_', ' ')}"
-            stats.missing_section_by.setdefault(wanted, set()).add(fragment.title)
-        link.set("href", "#" + anchor)
+        else:
+            link.set("href", resolved)
+
+
+def _resolve_href(target: str, fragment: Fragment, index: LinkIndex, stats: LinkStats,
+                  external: dict[str, str]) -> str | None:
+    """Where a wikilink's target (after `wiki:`) leads in the book; None when it leads nowhere."""
+    page, _, section = target.partition("#")
+    page = unquote(page) or fragment.title
+    anchor, section_missing = index.find(page, section)
+    if anchor is None:
+        stats.dangling += 1
+        title = normalize_title(page)
+        if title in external:
+            return external[title]
+        stats.wanted[title] += 1
+        stats.wanted_by.setdefault(title, set()).add(fragment.title)
+        return None
+    stats.internal += 1
+    if section_missing:
+        stats.missing_sections += 1
+        wanted = f"{normalize_title(page)}#{unquote(section).replace('_', ' ')}"
+        stats.missing_section_by.setdefault(wanted, set()).add(fragment.title)
+    return "#" + anchor
 
 
 def _resolve_images(root: etree._Element, fragment: Fragment, images: dict[str, bytes],

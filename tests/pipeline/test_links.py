@@ -76,3 +76,25 @@ def test_chapter_id_collisions_are_settled() -> None:
     assert len(set(ids)) == 2
     second = book.chapters[1]
     assert all(s.id.startswith(second.id + "--") for s in second.sections)
+
+
+def test_links_resolve_alike_with_and_without_an_image() -> None:
+    """A fragment with an image is resolved through lxml, one without by a pattern: same markup."""
+    from pipeline.config import Selection
+
+    body = " ".join([LINK.format(href="Target.md", text="<em>in</em> book"),
+                     LINK.format(href="Left_Out.md", text="out & <b>away</b>"),
+                     LINK.format(href="O'Brien's_Q&A.md", text="quoted"),
+                     LINK.format(href="Nowhere.md", text="plain <i>text</i>")])
+    pages = {"Target.md": "# Target\n\nT.\n", "Left_Out.md": "# Left Out\n\nL.\n", "O'Brien's_Q&A.md": "# O'Brien's Q&A\n\nQ.\n",
+             "A.md": f"# A\n\n{body}\n", "B.md": f"# B\n\n{body}\n\n![pic](pic.png)\n"}
+    articles = [clean_article(name, text) for name, text in pages.items()]
+    book = assemble_book(convert_articles(articles), [], {"pic.png": b"\x89PNG"}, BookMeta(date="2026-01-01T00:00:00Z"),
+                         [], Selection(articles=["A", "B", "Target"], base_url="https://wiki.example/w/"))
+    a, b = (next(c for c in book.chapters if c.title == t) for t in "AB")
+    first = a.html.split("</p>")[0]
+    assert first == b.html.split("</p>")[0].replace("ch-b", "ch-a")
+    assert '<a href="#ch-target"><em>in</em> book</a>' in first
+    assert '<a href="https://wiki.example/w/Left_Out">out &amp; <b>away</b></a>' in first
+    assert "https://wiki.example/w/O'Brien's_Q%26A\"" in first
+    assert "plain <i>text</i>" in first and "Nowhere" not in first
