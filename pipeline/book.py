@@ -11,7 +11,7 @@ from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment
-from .model import Article, Book, BookMeta, Fragment, Part, Problem
+from .model import Article, Book, BookMeta, Fragment, Part, Problem, digest_of
 from .titles import normalize_title, slugify, unique
 
 __all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
@@ -78,6 +78,8 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         chapter.aliases = sorted(aliases.get(chapter.id, []))
     bibliography, bib_counts = compile_bibliography(chapters, style=meta.csl_style, references=references or [],
                                                     problems=problems)
+    for chapter in chapters:  # final now (the bibliography wrote its entry ids into the notes)
+        chapter.digest = digest_of(chapter)
     used = {name for ch in chapters for name in re.findall(r'src="img:([^"]+)"', ch.html + "".join(n.html for n in ch.notes))}
     book_stats = {
         "articles": len(chapters),

@@ -107,7 +107,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
             data = reuse.get(item, context, lambda item=item: chapter(item)) if reuse else chapter(item)
         documents.append((item.id, data))
     documents += [(doc_id, document(doc_id, title, "backmatter", body))
-                  for doc_id, title, body in back_matter(book, flavour="epub")]
+                  for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse)]
     text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, data)) for doc_id, data in documents]
 
     entries = contents(book, depth=3)

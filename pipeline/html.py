@@ -7,6 +7,7 @@ import json
 import re
 import string
 import unicodedata
+from collections.abc import Iterable
 
 from lxml import html as lxml_html
 
@@ -45,7 +46,7 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
 
     sections = [render_part(item, flavour="html") if isinstance(item, Part) else chapter(item)
                 for item in body_matter(book)]
-    sections += [body for _, _, body in back_matter(book, flavour="html")]
+    sections += [body for _, _, body in back_matter(book, flavour="html", reuse=reuse)]
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
     index = json.dumps(search_index(book, reuse), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
@@ -69,15 +70,14 @@ def _text(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
-def search_units(book: Book, reuse: Reuse | None = None) -> list[tuple[str, str]]:
+def search_units(book: Book) -> list[tuple[str, str]]:
     """Return what search finds, in reading order: (anchor, plain text) per section, note and source.
 
     A section runs from a heading with an id to the next one, as book.js cuts the page for snippets.
     """
     units: list[tuple[str, str]] = []
     for chapter in book.chapters:
-        units += reuse.get(chapter, ("search",), lambda c=chapter: _chapter_units(c)) if reuse \
-            else _chapter_units(chapter)
+        units += _chapter_units(chapter)
     units.extend((entry.id, _text(entry.html)) for entry in book.bibliography)
     return units
 
@@ -101,11 +101,22 @@ def _chapter_units(chapter: Chapter) -> list[tuple[str, str]]:
 
 def _vlq(number: int) -> str:
     # Base64 digits of 5 bits, least significant first; 32 in a digit says another follows.
+    if number < len(_VLQ):
+        return _VLQ[number]
     digits = ""
     while number >= 32:
         digits += _BASE64[32 | number & 31]
         number >>= 5
     return digits + _BASE64[number]
+
+
+def _words(units: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Each unit's distinct folded words, as search_index files them."""
+    return [(anchor, list(set(_WORD.findall(fold(text))))) for anchor, text in units]
+
+
+_VLQ: list[str] = []
+_VLQ += [_vlq(n) for n in range(1024)]  # most gaps are small: look them up
 
 
 def search_index(book: Book, reuse: Reuse | None = None) -> dict:
@@ -116,10 +127,14 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
     base64 bitmap when that is shorter (common words).
     """
-    units = search_units(book, reuse)
+    units: list[tuple[str, list[str]]] = []  # (anchor, its words)
+    for chapter in book.chapters:
+        units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c))) if reuse \
+            else _words(_chapter_units(chapter))
+    units += _words((entry.id, _text(entry.html)) for entry in book.bibliography)
     postings: dict[str, list[int]] = {}
-    for number, (_, text) in enumerate(units):
-        for word in set(_WORD.findall(fold(text))):
+    for number, (_, words) in enumerate(units):
+        for word in words:
             postings.setdefault(word, []).append(number)
     groups: list[list[str]] = []
     for anchor, _ in units:

@@ -10,11 +10,13 @@ builder can tell from an id alone which chapter file holds it.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
-    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of",
+    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "digest_of",
 ]
 
 
@@ -109,6 +111,7 @@ class Chapter:
     notes: list[Note]
     categories: list[str]
     aliases: list[str] = field(default_factory=list)  # redirect titles
+    digest: str = ""  # of everything above, set at assembly (whoever changes a chapter later clears it): reuse key
 
 
 @dataclass
@@ -194,3 +197,8 @@ class Book:
 def owner_of(anchor: str) -> str:
     """Return the id of the chapter (or back-matter section) holding `anchor`."""
     return anchor.split("--", 1)[0]
+
+
+def digest_of(value: object) -> str:
+    """A short content digest of any picklable value (equal values, equal digests, within one wikibind)."""
+    return hashlib.blake2b(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()

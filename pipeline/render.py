@@ -6,8 +6,6 @@ as small functions.
 """
 from __future__ import annotations
 
-import hashlib
-import pickle
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +18,7 @@ import jinja2
 from .bibliography import BIBLIOGRAPHY_ID
 from .book import SOURCES_ID, wiki_url
 from .bookindex import INDEX_ID, index_groups, term_key
-from .model import Book, Chapter, Part
+from .model import Book, Chapter, Part, digest_of
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
            "render_part", "render_index", "render_sources", "body_matter", "back_matter",
@@ -61,12 +59,15 @@ class Reuse:
 
     def get(self, chapter: Chapter, context: tuple, make: Callable[[], object]) -> object:
         """Return the rendering of `chapter` in `context`, made only when no build made it before."""
-        key = hashlib.blake2b(pickle.dumps((chapter, context), protocol=pickle.HIGHEST_PROTOCOL),
-                              digest_size=16).hexdigest()
-        value = self.kept.get(key, self.previous.get(key))
+        return self.keep((chapter.digest or chapter, *context), make)  # the digest assembly gave it, if any
+
+    def keep(self, key: tuple, make: Callable[[], object]) -> object:
+        """Return what `make` gives for `key` (everything it reads), made only when no build made it before."""
+        digest = digest_of(key)
+        value = self.kept.get(digest, self.previous.get(digest))
         if value is None:
             value = make()
-        self.kept[key] = value
+        self.kept[digest] = value
         return value
 
 
@@ -137,9 +138,27 @@ def body_matter(book: Book) -> list[Part | Chapter]:
     return items
 
 
-def back_matter(book: Book, *, flavour: str) -> list[tuple[str, str, str]]:
-    """Return the back matter in reading order as (id, title, XHTML): bibliography, index, article sources."""
-    return [(anchor, title, render(book, flavour=flavour)) for anchor, title, render in _back(book)]
+def back_matter(book: Book, *, flavour: str, reuse: Reuse | None = None) -> list[tuple[str, str, str]]:
+    """Return the back matter in reading order as (id, title, XHTML): bibliography, index, article sources.
+
+    With `reuse`, a page whose inputs did not change is not rendered again.
+    """
+    def page(anchor: str, render: Callable[..., str]) -> str:
+        if reuse is None:
+            return render(book, flavour=flavour)
+        return reuse.keep((anchor, flavour, _reads(book, anchor)), lambda: render(book, flavour=flavour))
+
+    return [(anchor, title, page(anchor, render)) for anchor, title, render in _back(book)]
+
+
+def _reads(book: Book, anchor: str) -> tuple:
+    """What the back-matter page `anchor` is rendered from: its reuse key."""
+    chapters = [(c.id, c.title, c.file) for c in book.chapters]
+    if anchor == BIBLIOGRAPHY_ID:
+        return (book.bibliography,)
+    if anchor == INDEX_ID:
+        return book.index, chapters, [[(s.id, s.title) for s in c.sections] for c in book.chapters]
+    return chapters, book.base_url, book.meta
 
 
 def _back(book: Book) -> list[tuple[str, str, Callable[..., str]]]:

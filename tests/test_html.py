@@ -16,7 +16,7 @@ import pytest
 from lxml import html as lxml_html
 
 from pipeline.html import build_html, fold, search_index, search_units
-from pipeline.render import Reuse
+from pipeline.render import Reuse, back_matter
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, IndexEntry, Note, Part, Section
 
 CHROMIUM = os.environ.get("WIKIBIND_CHROMIUM", "/usr/bin/chromium")
@@ -505,7 +505,8 @@ def test_reuse_gives_the_same_page_and_is_used() -> None:
     book = small_book(3)
     first = Reuse()
     assert build_html(book, reuse=first) == build_html(book)
-    assert len(first.kept) == 2 * len(book.chapters)  # markup and search text of each chapter
+    # Markup and search words of each chapter, and each back-matter page.
+    assert len(first.kept) == 2 * len(book.chapters) + len(back_matter(book, flavour="html"))
     marked = {key: value.replace("Mutual", "Cached") if isinstance(value, str) else value
               for key, value in first.kept.items()}
     assert b"Cached" in build_html(book, reuse=Reuse(marked))

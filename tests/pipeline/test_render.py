@@ -4,7 +4,8 @@ from __future__ import annotations
 from lxml import etree
 
 from pipeline.model import Book, BookMeta, Chapter, IndexEntry, Part, Section
-from pipeline.render import (back_matter, body_matter, contents, render_index, render_part, render_sources)
+from pipeline.render import (Reuse, back_matter, body_matter, contents, render_index, render_part,
+                             render_sources)
 
 EPUB = "http://www.idpf.org/2007/ops"
 
@@ -100,3 +101,22 @@ def test_contents_nest_chapters_in_parts_and_end_with_the_back_matter() -> None:
     flat = _book()
     flat.index = []
     assert [e.anchor for e in contents(flat)] == ["ch-karl-marx", "ch-emile-pouget", "article-sources"]
+
+
+def test_back_matter_is_reused_until_what_it_reads_changes() -> None:
+    first = Reuse()
+    fresh = back_matter(_book(), flavour="html")
+    assert back_matter(_book(), flavour="html", reuse=first) == fresh
+    marked = {key: value + "<!-- kept -->" for key, value in first.kept.items()}
+    again = back_matter(_book(), flavour="html", reuse=Reuse(marked))
+    assert all(body.endswith("<!-- kept -->") for _, _, body in again)
+    # A renamed section changes the index; a new licence changes the sources; each page alone is made again.
+    book = _book()
+    book.chapters[0].sections[0].title = "Kapital"
+    pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
+    assert "Kapital" in pages["book-index"] and not pages["book-index"].endswith("<!-- kept -->")
+    assert pages["article-sources"].endswith("<!-- kept -->")
+    book.meta.rights = "Public domain"
+    pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
+    assert "Public domain" in pages["article-sources"]
+    assert back_matter(book, flavour="epub", reuse=Reuse(marked)) == back_matter(book, flavour="epub")
