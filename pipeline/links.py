@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import unquote
 
 from lxml import etree
@@ -33,9 +34,15 @@ class LinkIndex:
     chapters: dict[str, str] = field(default_factory=dict)  # title key -> chapter id
     aliases: dict[str, str] = field(default_factory=dict)  # redirect key -> title key
     sections: dict[str, dict[str, str]] = field(default_factory=dict)  # chapter id -> {heading: anchor}
+    found: dict[tuple[str, str], tuple[str | None, bool]] = field(default_factory=dict, repr=False, compare=False)
 
     def find(self, page: str, section: str) -> tuple[str | None, bool]:
         """Return (anchor, section_missing) for a link target; anchor None when dangling."""
+        if (page, section) not in self.found:  # a book links to the same pages over and over
+            self.found[page, section] = self._find(page, section)
+        return self.found[page, section]
+
+    def _find(self, page: str, section: str) -> tuple[str | None, bool]:
         key = normalize_title(page)
         key = self.aliases.get(key, key)
         chapter = self.chapters.get(key)
@@ -128,6 +135,13 @@ def _link_markup(match: re.Match, fragment: Fragment, index: LinkIndex, stats: L
     return match.group(2) if href is None else f'<a href="{_attribute(href)}">{match.group(2)}</a>'
 
 
+@lru_cache(maxsize=1 << 16)
+def _split(target: str) -> tuple[str, str]:
+    """A wikilink target as (page title, section), the title percent-decoded."""
+    page, _, section = target.partition("#")
+    return unquote(page), section
+
+
 def _attribute(value: str) -> str:
     """Escape an attribute value as lxml serialises it (so both paths give the same bytes)."""
     return html.escape(value, quote=False).replace('"', "&quot;")
@@ -149,8 +163,8 @@ def _resolve_links(root: etree._Element, fragment: Fragment, index: LinkIndex, s
 def _resolve_href(target: str, fragment: Fragment, index: LinkIndex, stats: LinkStats,
                   external: dict[str, str]) -> str | None:
     """Where a wikilink's target (after `wiki:`) leads in the book; None when it leads nowhere."""
-    page, _, section = target.partition("#")
-    page = unquote(page) or fragment.title
+    page, section = _split(target)
+    page = page or fragment.title
     anchor, section_missing = index.find(page, section)
     if anchor is None:
         stats.dangling += 1
