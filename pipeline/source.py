@@ -7,6 +7,7 @@ count.
 from __future__ import annotations
 
 import hashlib
+import stat
 from pathlib import Path
 
 from .clean import IMAGE_SUFFIXES
@@ -30,6 +31,8 @@ def digest(*parts: bytes | str) -> str:
 
 def _inside(root: Path, path: Path) -> bool:
     try:
+        if path.parent == root and stat.S_ISREG(path.lstat().st_mode):
+            return True  # a regular file right in the folder, not a link: nothing to resolve
         return path.resolve().is_relative_to(root) and path.is_file()
     except OSError:
         return False

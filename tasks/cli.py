@@ -26,7 +26,6 @@ from pathlib import Path
 import luigi
 from luigi.execution_summary import _partition_tasks  # the summary Luigi prints, as data
 
-from pipeline.bibliography import bibliography_json
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
 from pipeline.model import Book
@@ -35,7 +34,8 @@ from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import store
 from .progress import progress
-from .workflow import FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, load_seconds, load_value
+from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Summary, load_header,
+                       load_value)
 
 __all__ = ["main", "plan", "CHUNK_SIZE"]
 
@@ -235,12 +235,12 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
                                                          args.paper, args.duplex, args.crop_marks))
     ran = _run(tasks, args)
 
-    book: Book = load_value(tasks[0].requires().output())
+    book: Summary = load_header(tasks[0].requires().output())["summary"]
     with _lock(out, args.quiet) if args.scheduler_url else nullcontext():
         return _publish(args, book, tasks, ran, out, started)
 
 
-def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran: dict[str, set],
+def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], ran: dict[str, set],
              out: Path, started: float) -> int:
     """Put the built books and report.json in place, then say what happened."""
     outputs, republished = {}, []
@@ -254,16 +254,16 @@ def _publish(args: argparse.Namespace, book: Book, tasks: list[BuildFormat], ran
         outputs[task.fmt] = str(path)
     bib_path = out / f"{book.slug}.bib.json"
     try:
-        publish(bibliography_json(book.bibliography), bib_path)
+        publish(book.bibliography_json, bib_path)
     except OSError as err:
         raise BuildFailed(f"cannot write {bib_path} ({err.strerror or err})") from err
     seconds: dict[str, float] = {}
     for task in ran["completed"]:
         stage = _STAGE_OF.get(type(task).__name__) or getattr(task, "fmt", "other")
-        seconds[stage] = round(seconds.get(stage, 0.0) + load_seconds(task.output()), 3)
+        seconds[stage] = round(seconds.get(stage, 0.0) + load_header(task.output())["seconds"], 3)
     seconds["total"] = round(time.perf_counter() - started, 3)
     changed = sorted({n for t in ran["completed"] if isinstance(t, ConvertChunk)
-                      for n in load_value(t.output()).changed})
+                      for n in load_header(t.output())["changed"]})
     report = {**book.stats, "problems": [p.as_dict() for p in book.problems], "outputs": outputs,
               "bibliography_json": str(bib_path),
               "seconds": seconds,
@@ -308,7 +308,7 @@ def check(args: argparse.Namespace) -> int:
     return 1 if args.strict and warnings else 0
 
 
-def _summary(args: argparse.Namespace, book: Book, report: dict, errors: list) -> None:
+def _summary(args: argparse.Namespace, book: Summary, report: dict, errors: list) -> None:
     links = report["links"]
     lines = [f"wikibind: {report['articles']} chapters, {report['redirects']} redirects, "
              f"{report['notes']} notes, {report['sources']} sources in the bibliography",

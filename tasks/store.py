@@ -2,6 +2,8 @@
 
 Every entry is the SHA-256 of its payload followed by the pickled payload,
 so a truncated or corrupted entry is noticed and rebuilt, never trusted.
+The payload is a small header (how long the work took, a summary) and the
+value pickled apart, so reading the header never unpickles a whole book.
 """
 from __future__ import annotations
 
@@ -12,26 +14,39 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save", "load", "is_valid", "write_atomic", "CorruptEntry"]
+__all__ = ["save", "load", "header", "is_valid", "write_atomic", "CorruptEntry"]
 
 
 class CorruptEntry(Exception):
     """A cache entry whose content does not match its checksum."""
 
 
-def save(path: Path, value: Any) -> None:
-    """Write `value` to `path` atomically, with its checksum."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def save(path: Path, value: Any, **header: Any) -> None:
+    """Write `value` (and small `header` fields) to `path` atomically, with its checksum."""
+    payload = pickle.dumps((header, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
+                           protocol=pickle.HIGHEST_PROTOCOL)
     write_atomic(path, hashlib.sha256(payload).digest() + payload)
 
 
 def load(path: Path) -> Any:
-    """Read a cache entry, raising CorruptEntry when it does not verify."""
+    """Read a cache entry's value, raising CorruptEntry when it does not verify."""
+    return pickle.loads(_read(path)[1])
+
+
+def header(path: Path) -> dict[str, Any]:
+    """Read a cache entry's header fields, raising CorruptEntry when it does not verify."""
+    return _read(path)[0]
+
+
+def _read(path: Path) -> tuple[dict[str, Any], bytes]:
     data = path.read_bytes()
     payload = data[32:]
     if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
         raise CorruptEntry(f"{path} is corrupted")
-    return pickle.loads(payload)
+    entry = pickle.loads(payload)
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
+        raise CorruptEntry(f"{path} is not a cache entry of this wikibind")
+    return entry
 
 
 def is_valid(path: Path) -> bool:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import luigi
 
+from pipeline.bibliography import bibliography_json
 from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
@@ -30,7 +31,8 @@ from pipeline.source import digest as source_digest
 
 from . import store
 
-__all__ = ["CleanChunk", "ConvertChunk", "Converted", "AssembleBook", "RenderPdfChunk", "BuildFormat", "FORMATS"]
+__all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "AssembleBook", "Summary", "RenderPdfChunk", "BuildFormat",
+           "FORMATS", "load_value", "load_header"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
@@ -63,31 +65,89 @@ class _Cached(luigi.Task):
         """The content-addressed cache entry of this task."""
         return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.pickle"))
 
-    def save(self, value: object, started: float) -> None:
-        """Store the result with the seconds it took."""
-        store.save(Path(self.output().path), {"value": value, "seconds": time.perf_counter() - started})
+    def save(self, value: object, started: float, **header: object) -> None:
+        """Store the result with the seconds it took (and what else publishing reads of it)."""
+        store.save(Path(self.output().path), value, seconds=time.perf_counter() - started, **header)
 
 
 def load_value(target: luigi.LocalTarget) -> object:
     """Return the value stored by a task."""
-    return store.load(Path(target.path))["value"]
+    return store.load(Path(target.path))
 
 
-def load_seconds(target: luigi.LocalTarget) -> float:
-    """Return the seconds a task took when it ran."""
-    return store.load(Path(target.path))["seconds"]
+def load_header(target: luigi.LocalTarget) -> dict:
+    """Return what a task stored beside its value: `seconds`, and its own fields."""
+    return store.header(Path(target.path))
 
 
-class CleanChunk(_Cached):
-    """Stage 1 for one chunk of articles: read, decode, undo the export's damage."""
+class Summary(NamedTuple):
+    """What publishing reads of the book, stored beside it: publishing never unpickles the whole book."""
+
+    slug: str
+    stats: dict
+    problems: list[Problem]
+    bibliography_json: bytes
+
+    @classmethod
+    def of(cls, book: Book) -> Summary:
+        """Summarise a book."""
+        return cls(book.slug, book.stats, book.problems, bibliography_json(book.bibliography))
+
+
+class _Chunk(_Cached):
+    """A task over one chunk of articles that redoes only the articles whose digest changed.
+
+    It finds the chunk's previous result through a pointer named by the chunk's
+    first article (boundaries are content-defined, so an edit does not move them).
+    """
 
     articles = luigi.ListParameter(significant=False)  # [(name, digest of its bytes and our code)]
+
+    def _pointer(self) -> Path:
+        first = self.articles[0][0].encode("utf-8", "surrogateescape")
+        return Path(self.cache) / self.kind / "latest" / hashlib.sha256(first).hexdigest()[:20]
+
+    def _previous(self) -> tuple[object, dict[str, str]]:
+        """The chunk's last result and its articles' digests; (None, {}) when it is gone or damaged."""
+        try:
+            value = load_value(CacheTarget(str(Path(self.cache) / self.kind / f"{self._pointer().read_text()}.pickle")))
+        except (OSError, ValueError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
+            return None, {}
+        return (value, value.digests) if isinstance(value, (Cleaned, Converted)) else (None, {})
+
+    def _unchanged(self, previous: dict[str, str]) -> set[str]:
+        """Names of the chunk's articles whose digest is the one they had last time."""
+        return {name for name, d in self.articles if previous.get(name) == d}
+
+    def save_chunk(self, value: Cleaned | Converted, started: float, **header: object) -> None:
+        """Store the result and point the chunk at it."""
+        self.save(value, started, **header)
+        store.write_atomic(self._pointer(), self.digest.encode())
+
+
+class Cleaned(NamedTuple):
+    """What CleanChunk stores: the chunk's cleaned articles (read failures as problems)."""
+
+    articles: list[Article]
+    problems: list[Problem]  # files that could not be read
+    digests: dict[str, str]  # name -> digest, for every article of the chunk
+
+
+class CleanChunk(_Chunk):
+    """Stage 1 for one chunk of articles: read, decode, undo the export's damage."""
+
     kind = "clean"
 
     def run(self) -> None:
         started = time.perf_counter()
-        files, problems = read_sources(Path(self.source), [name for name, _ in self.articles])
-        self.save(([read_article(f) for f in files], problems), started)
+        previous, before = self._previous()
+        same = self._unchanged(before)
+        kept = {a.file: a for a in previous.articles if a.file in same} if previous else {}
+        kept_problems = [p for p in previous.problems if p.file in same] if previous else []
+        files, problems = read_sources(Path(self.source), [name for name, _ in self.articles if name not in kept])
+        fresh = {f.name: read_article(f) for f in files}
+        articles = [kept.get(name) or fresh[name] for name, _ in self.articles if name in kept or name in fresh]
+        self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.articles)), started)
 
 
 class Converted(NamedTuple):
@@ -100,16 +160,9 @@ class Converted(NamedTuple):
     changed: list[str]  # names whose content differs from the chunk's previous version
 
 
-class ConvertChunk(_Cached):
-    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run.
+class ConvertChunk(_Chunk):
+    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run (of the articles that changed)."""
 
-    An edited chunk converts again only the articles that changed: the
-    fragments of the others come from the chunk's previous version, found
-    through a pointer named by the chunk's first article (its boundaries are
-    content-defined, so an edit does not move them).
-    """
-
-    articles = luigi.ListParameter(significant=False)
     kind = "convert"
 
     def requires(self) -> CleanChunk:
@@ -117,32 +170,17 @@ class ConvertChunk(_Cached):
 
     def run(self) -> None:
         started = time.perf_counter()
-        articles, problems = load_value(self.input())
-        digests = {name: d for name, d in self.articles}
-        previous = self._previous()
-        reuse = {f.file: f for f in previous.fragments if previous.digests.get(f.file) == digests.get(f.file)} \
-            if previous else {}
+        articles, problems, digests = load_value(self.input())
+        previous, before = self._previous()
+        same = self._unchanged(before)
+        reuse = {f.file: f for f in previous.fragments if f.file in same} if previous else {}
         usable = [a for a in articles if a.title and a.redirect is None]
         redirects = [a for a in articles if a.redirect is not None]
         problems = problems + [p for a in articles if not a.title for p in a.problems]
         fresh = iter(convert_articles([a for a in usable if a.file not in reuse]))
         fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
-        before = previous.digests if previous else {}
-        changed = [name for name, d in digests.items() if before.get(name) != d]
-        self.save(Converted(fragments, redirects, problems, digests, changed), started)
-        store.write_atomic(self._pointer(), self.digest.encode())
-
-    def _pointer(self) -> Path:
-        first = self.articles[0][0].encode("utf-8", "surrogateescape")
-        return Path(self.cache) / self.kind / "latest" / hashlib.sha256(first).hexdigest()[:20]
-
-    def _previous(self) -> Converted | None:
-        """The chunk's last converted version, when it is there and intact."""
-        try:
-            value = load_value(CacheTarget(str(Path(self.cache) / self.kind / f"{self._pointer().read_text()}.pickle")))
-        except (OSError, ValueError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            return None
-        return value if isinstance(value, Converted) else None
+        changed = [name for name, _ in self.articles if name not in same]
+        self.save_chunk(Converted(fragments, redirects, problems, digests, changed), started, changed=changed)
 
 
 class AssembleBook(_Cached):
@@ -184,7 +222,7 @@ class AssembleBook(_Cached):
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**_thaw(self.selection)),
                              references)
         book.cover = cover
-        self.save(book, started)
+        self.save(book, started, summary=Summary.of(book))
 
 
 class RenderPdfChunk(_Cached):
