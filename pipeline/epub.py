@@ -6,7 +6,9 @@ The documents it carries are ours, rendered from templates/epub/, so what reache
 exactly what is written there: notes as `<aside epub:type="footnote">` beside their references
 (popups), `role` and `epub:type` markup, text alternatives. The few things ebooklib cannot say are
 patched in one explicit step (`_PATCHES`) while the zip is rewritten with fixed timestamps, so the
-same book gives the same bytes.
+same book gives the same bytes. Our documents skip ebooklib's archive: it lists them (manifest,
+spine, nav) with empty content, and `_zip` writes them already compressed, each compressed once
+and then kept by `Reuse` while the document does not change.
 """
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ import datetime as dt
 import io
 import itertools
 import posixpath
+import struct
 import tomllib
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from ebooklib import epub
 from lxml import etree
@@ -36,7 +41,8 @@ __all__ = ["build_epub", "cover_png", "cover_alt", "cover_format", "creators", "
 
 MAX_SUBJECTS = 12  # dc:subject entries: enough to shelve the book, not a category dump
 NO_AUTHOR = "Wiki contributors"  # who wrote the text when the user names nobody: honest, not "wikibind"
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_DOS_DATE = 1 << 5 | 1  # 1980-01-01 (time 00:00): zip's earliest date, the same at every build
+_PACKED_ALREADY = {".png", ".jpg", ".jpeg", ".gif", ".webp"}  # deflate gains nothing on these: stored
 _PACKAGE = "EPUB"  # folder of the package inside the zip (ebooklib's FOLDER_NAME)
 _XHTML = "application/xhtml+xml"
 _EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -77,7 +83,10 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
                                    (TEMPLATES / "epub" / "book.css").read_bytes()))
     cover_image = epub.EpubCover(uid="cover-image", file_name=cover_href)  # properties="cover-image"
     cover_image.media_type = cover_type
-    cover_image.content = cover_png(meta) if cover is None else cover
+    if cover is None:  # drawn from the metadata: kept while what it shows does not change
+        drawn = ("cover", meta.title, meta.subtitle, creators(meta))  # all cover_png reads
+        cover = reuse.keep(drawn, lambda: cover_png(meta)) if reuse else cover_png(meta)
+    cover_image.content = cover
     package.add_item(cover_image)
     cover_doc = package.add_item(epub.EpubItem("cover", "cover.xhtml", _XHTML, xhtml("Cover", "cover", cover_page)))
     image_paths = {name: _image_path(name, i) for i, name in enumerate(sorted(book.images))}
@@ -90,25 +99,24 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     package.add_item(epub.EpubNcx(uid="ncx", file_name="toc.ncx"))
 
     # One file per part title page, chapter and piece of back matter, in reading order.
-    def document(doc_id: str, title: str, matter: str, body: str) -> bytes:
+    def document(doc_id: str, title: str, matter: str, body: str) -> Packed:
         body = rewrite_links(body, lambda anchor: _href(anchor, doc_id))
         body = body.replace('class="noteref"', 'class="noteref" epub:type="noteref"')
-        return xhtml(title, matter, rewrite_images(body, image_paths.__getitem__))
+        return _pack(xhtml(title, matter, rewrite_images(body, image_paths.__getitem__)))
 
-    def chapter(item: Chapter) -> bytes:
+    def chapter(item: Chapter) -> Packed:
         return document(item.id, item.title, "bodymatter", render_chapter(item, flavour="epub"))
 
     context = ("epub", meta.language, tuple(image_paths.items()))  # what else a chapter's document reads
-    documents = []
+    documents: dict[str, Packed] = {}
     for item in body_matter(book):
         if isinstance(item, Part):
-            data = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
+            documents[item.id] = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
         else:
-            data = reuse.get(item, context, lambda item=item: chapter(item)) if reuse else chapter(item)
-        documents.append((item.id, data))
-    documents += [(doc_id, document(doc_id, title, "backmatter", body))
-                  for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse)]
-    text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, data)) for doc_id, data in documents]
+            documents[item.id] = reuse.get(item, context, lambda item=item: chapter(item)) if reuse else chapter(item)
+    for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse):
+        documents[doc_id] = document(doc_id, title, "backmatter", body)
+    text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, b"")) for doc_id in documents]
 
     entries = contents(book, depth=3)
     package.toc = _toc(entries, itertools.count(1))
@@ -133,11 +141,18 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     })
     writer.process()
     writer.write()  # raises on error (write_epub would turn an OSError into a warning)
-    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
-        files = [(name, archive.read(name)) for name in archive.namelist() if name != "mimetype"]
+    ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
     depth = _depth(entries)
-    return _zip([(name, _PATCHES[name](data, meta.language, depth) if name in _PATCHES else data)
-                 for name, data in files])
+    members = []
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        for name in archive.namelist():
+            if name in ours:
+                members.append((name, ours[name]))
+            elif name != "mimetype":
+                data = archive.read(name)
+                data = _PATCHES[name](data, meta.language, depth) if name in _PATCHES else data
+                members.append((name, _pack(data, stored=posixpath.splitext(name)[1].lower() in _PACKED_ALREADY)))
+    return _zip(members)
 
 
 def _metadata(package: epub.EpubBook, book: Book, modified: str, cover_id: str) -> None:
@@ -383,14 +398,46 @@ _PATCHES = {f"{_PACKAGE}/content.opf": _patch_opf, f"{_PACKAGE}/nav.xhtml": _pat
             f"{_PACKAGE}/toc.ncx": _patch_ncx}
 
 
-def _zip(files: list[tuple[str, bytes]]) -> bytes:
-    """Write the container: `mimetype` first and stored, as EPUB requires; fixed times so bytes repeat."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in [("mimetype", b"application/epub+zip"), *files]:
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3  # Unix, whichever system builds it
-            archive.writestr(info, data, compresslevel=6)
+class Packed(NamedTuple):
+    """A zip member's content as it is stored: method (0 stored, 8 deflated), CRC-32, size and bytes."""
+
+    method: int
+    crc: int
+    size: int
+    data: bytes
+
+
+def _pack(data: bytes, *, stored: bool = False) -> Packed:
+    """Compress a member's content once (raw deflate, level 6), or keep it as it is."""
+    if stored:
+        return Packed(0, zlib.crc32(data), len(data), data)
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return Packed(8, zlib.crc32(data), len(data), packer.compress(data) + packer.flush())
+
+
+def _zip(members: list[tuple[str, Packed]]) -> bytes:
+    """Write the container: `mimetype` first and stored, as EPUB requires; fixed times so bytes repeat.
+
+    Written here rather than by zipfile, which cannot take content already compressed: an
+    unchanged document is compressed once, not at every build. No ZIP64: an EPUB stays far
+    below its limits, and a book that does not is refused plainly.
+    """
+    members = [("mimetype", _pack(b"application/epub+zip", stored=True)), *members]
+    if len(members) >= 0xFFFF:
+        raise ValueError(f"an EPUB of {len(members)} files is more than a zip without ZIP64 holds")
+    out, central = io.BytesIO(), io.BytesIO()
+    for name, (method, crc, size, data) in members:
+        encoded = name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800  # bit 11: the name is UTF-8
+        offset = out.tell()
+        fields = (20, flags, method, 0, _DOS_DATE, crc, len(data), size, len(encoded))
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + encoded)
+        out.write(data)
+        central.write(struct.pack("<IH", 0x02014B50, 3 << 8 | 20)  # made by: Unix, zip 2.0
+                      + struct.pack("<HHHHHIIIHHHHHII", *fields, 0, 0, 0, 0, 0o644 << 16, offset) + encoded)
+    if out.tell() + central.tell() >= 0xFFFFFFFF:
+        raise ValueError("an EPUB of 4 GB or more is more than a zip without ZIP64 holds")
+    start = out.tell()
+    out.write(central.getvalue())
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), central.tell(), start, 0))
     return out.getvalue()
