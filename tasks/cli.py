@@ -34,8 +34,8 @@ from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import store
 from .progress import progress
-from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Summary, load_header,
-                       load_value)
+from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
+                       load_header, load_value)
 
 __all__ = ["main", "plan", "CHUNK_SIZE"]
 
@@ -119,17 +119,16 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
     references = digest(*((read_inside(source, n) or b"") for n in REFERENCE_FILES))
     book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
-    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest, chunks=chunks, meta=meta_dict,
-                        selection=selection, config_problems=problems)
+    Plan(chunks, meta_dict, selection, problems).save(cache, book_digest)
+    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest)
 
 
 def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[BuildFormat]:
     """Return the tasks that build `formats` (each named by its inputs' content and options)."""
     book = plan_book(source, cache, config)
-    params = book.param_kwargs
     options = {"pdf": config.pdf}
     code = code_digest(templates=True)
-    return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=params, options=options.get(fmt, {}),
+    return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=book.digest, options=options.get(fmt, {}),
                         code=code, digest=digest(book.digest, fmt, json.dumps(options.get(fmt, {}), sort_keys=True)))
             for fmt in formats]
 

@@ -8,12 +8,14 @@ tasks stays small whatever the number of articles.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import pickle
 import time
 from pathlib import Path
 from collections.abc import Iterator
+from functools import cached_property
 from typing import NamedTuple
 
 import luigi
@@ -31,7 +33,7 @@ from pipeline.source import digest as source_digest
 
 from . import store
 
-__all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "AssembleBook", "Summary", "RenderPdfChunk", "BuildFormat",
+__all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "Plan", "AssembleBook", "Summary", "RenderPdfChunk", "BuildFormat",
            "FORMATS", "load_value", "load_header"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
@@ -72,7 +74,11 @@ class _Cached(luigi.Task):
 
 def load_value(target: luigi.LocalTarget) -> object:
     """Return the value stored by a task."""
-    return store.load(Path(target.path))
+    value = store.load(Path(target.path))
+    # A task's inputs live till it ends and hold no reference cycles (refcounting frees
+    # them): out of the cyclic collector's sight, they no longer slow every collection.
+    gc.freeze()
+    return value
 
 
 def load_header(target: luigi.LocalTarget) -> dict:
@@ -183,17 +189,42 @@ class ConvertChunk(_Chunk):
         self.save_chunk(Converted(fragments, redirects, problems, digests, changed), started, changed=changed)
 
 
+class Plan(NamedTuple):
+    """What a book is assembled from: its chunks and settings, stored under the book's digest.
+
+    Kept out of Luigi's parameters on purpose: Luigi freezes and hashes every
+    parameter of every task instance, which for a list of thousands of
+    articles costs more than the rebuild of an edited one.
+    """
+
+    chunks: list[tuple[str, list[tuple[str, str]]]]  # [(digest, [(name, digest)])]
+    meta: dict
+    selection: dict
+    config_problems: list[dict]  # from book.toml
+
+    def save(self, cache: Path, digest: str) -> None:
+        """Store the plan where AssembleBook(digest) finds it (unless it is there already)."""
+        path = Path(cache) / "plan" / f"{digest}.pickle"
+        if not store.is_valid(path):
+            store.save(path, self)
+
+
 class AssembleBook(_Cached):
     """Stage 3: resolve links into anchors and compile the bibliography."""
 
-    chunks = luigi.ListParameter(significant=False)  # [(digest, [(name, digest)])]
-    meta = luigi.DictParameter(significant=False)
-    selection = luigi.DictParameter(significant=False, default={})
-    config_problems = luigi.ListParameter(significant=False, default=[])  # from book.toml
     kind = "book"
 
+    @cached_property
+    def plan(self) -> Plan:
+        """The plan stored under this book's digest by whoever scheduled it."""
+        try:
+            return store.load(Path(self.cache) / "plan" / f"{self.digest}.pickle")
+        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError) as err:
+            raise RuntimeError(f"the plan of book {self.digest} is missing or damaged in {self.cache}: "
+                               "run the build again") from err
+
     def requires(self) -> list[ConvertChunk]:
-        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=a) for d, a in self.chunks]
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=a) for d, a in self.plan.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -204,7 +235,7 @@ class AssembleBook(_Cached):
             redirects += converted.redirects
             problems += converted.problems
         images, image_problems = read_images(Path(self.source))
-        problems += image_problems + [Problem(**p) for p in _thaw(self.config_problems)]
+        problems += image_problems + [Problem(**p) for p in self.plan.config_problems]
         references = []
         for name in REFERENCE_FILES:
             data = read_inside(Path(self.source), name)
@@ -213,13 +244,13 @@ class AssembleBook(_Cached):
                     references += load_references(name, data)
                 except ReferencesError as err:
                     problems.append(Problem(name, "error", f"references not used: {err}"))
-        meta = BookMeta(**_thaw(self.meta))
+        meta = BookMeta(**self.plan.meta)
         cover = read_inside(Path(self.source), meta.cover) if meta.cover else None
         if meta.cover and (cover is None or not cover.startswith(IMAGE_MAGIC)):
             problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
                                                            "GIF file in the source folder: a cover is drawn instead"))
             cover = None
-        book = assemble_book(fragments, redirects, images, meta, problems, Selection(**_thaw(self.selection)),
+        book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
                              references)
         book.cover = cover
         self.save(book, started, summary=Summary.of(book))
@@ -232,13 +263,13 @@ class RenderPdfChunk(_Cached):
     is not laid out again; Luigi's workers (or luigid's) render chunks in parallel.
     """
 
-    book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
+    book = luigi.Parameter(significant=False)  # AssembleBook's digest
     chapters = luigi.ListParameter(significant=False)  # indices into Book.chapters
     options = luigi.DictParameter(significant=False, default={})
     kind = "pdf"
 
     def requires(self) -> AssembleBook:
-        return AssembleBook(**_thaw(self.book))
+        return AssembleBook(source=self.source, cache=self.cache, digest=self.book)
 
     def run(self) -> None:
         from pipeline.pdf import PdfOptions, render_chunk
@@ -252,13 +283,13 @@ class BuildFormat(_Cached):
     """Stage 4: one output format from the book model."""
 
     fmt = luigi.ChoiceParameter(choices=list(FORMATS))
-    book = luigi.DictParameter(significant=False)  # AssembleBook's parameters
+    book = luigi.Parameter(significant=False)  # AssembleBook's digest
     options = luigi.DictParameter(significant=False, default={})  # the format's own options (PdfOptions)
     code = luigi.Parameter(significant=False, default="")  # digest of wikibind's code and templates
     kind = "out"
 
     def requires(self) -> AssembleBook:
-        return AssembleBook(**_thaw(self.book))
+        return AssembleBook(source=self.source, cache=self.cache, digest=self.book)
 
     def output(self) -> CacheTarget:
         return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.{self.fmt}.pickle"))
@@ -280,13 +311,13 @@ class BuildFormat(_Cached):
         # Chapters rendered by the last build of this format are reused (a cache of
         # their markup by content): an edit re-renders one chapter, not the book.
         memo = Path(self.cache) / "reuse" / f"{self.fmt}.pickle"
-        try:
-            previous = store.load(memo)
+        try:  # renderings made by other code or templates than ours are of no use
+            previous = store.load(memo) if store.header(memo).get("code") == self.code else {}
         except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
             previous = {}
         reuse = Reuse(previous)
         self.save(builder(self.fmt)(book, reuse=reuse), started)
-        store.save(memo, reuse.kept)
+        store.save(memo, reuse.kept, code=self.code)
 
     def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
         """The chunk's cache key: what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""

@@ -57,6 +57,21 @@ def test_noop_and_one_article_edited(corpus: Path, tmp_path: Path) -> None:
         {f: edited.output(f).read_bytes() for f in ("epub", "html")}
 
 
+def test_kept_renderings_serve_only_the_code_that_made_them(corpus: Path, tmp_path: Path) -> None:
+    from tasks import store
+
+    out = tmp_path / "out"
+    assert build(corpus, out, "--format", "html").status == 0
+    memo = out / ".cache" / "reuse" / "html.pickle"
+    code = store.header(memo)["code"]
+    marked = {k: v.replace("</p>", "<!--kept--></p>") if isinstance(v, str) else v for k, v in store.load(memo).items()}
+    for made_by, expected in (("an older wikibind", False), (code, True)):
+        store.save(memo, marked, code=made_by)
+        _edit(corpus, "Anarchism.md")
+        html = build(corpus, out, "--format", "html").output("html").read_text(encoding="utf-8")
+        assert ("<!--kept-->" in html) is expected, made_by
+
+
 def test_corrupted_cache_entry_is_rebuilt(corpus: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = build(corpus, out, "--format", "html")
