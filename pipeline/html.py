@@ -110,9 +110,9 @@ def _vlq(number: int) -> str:
     return digits + _BASE64[number]
 
 
-def _words(units: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
-    """Each unit's distinct folded words, as search_index files them."""
-    return [(anchor, list(set(_WORD.findall(fold(text))))) for anchor, text in units]
+def _words(units: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each unit's distinct folded words, as search_index files them, in one string (quick to keep)."""
+    return [(anchor, " ".join(set(_WORD.findall(fold(text))))) for anchor, text in units]
 
 
 _VLQ: list[str] = []
@@ -127,14 +127,14 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
     base64 bitmap when that is shorter (common words).
     """
-    units: list[tuple[str, list[str]]] = []  # (anchor, its words)
+    units: list[tuple[str, str]] = []  # (anchor, its words)
     for chapter in book.chapters:
         units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c))) if reuse \
             else _words(_chapter_units(chapter))
     units += _words((entry.id, _text(entry.html)) for entry in book.bibliography)
     postings: dict[str, list[int]] = {}
     for number, (_, words) in enumerate(units):
-        for word in words:
+        for word in words.split():
             postings.setdefault(word, []).append(number)
     groups: list[list[str]] = []
     for anchor, _ in units:
