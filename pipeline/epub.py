@@ -131,28 +131,39 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
         package.guide.append({"type": "index", "href": _file_of(INDEX_ID), "title": INDEX_TITLE})
     package.spine = [cover_doc, nav, *text]
 
-    out = io.BytesIO()
-    writer = epub.EpubWriter(out, package, {
+    options = {
         "mtime": dt.datetime.strptime(modified, "%Y-%m-%dT%H:%M:%SZ"),  # dcterms:modified, never "now"
         "play_order": {"enabled": True, "start_from": 1},  # NCX playOrder 1, 2, … in reading order
         "landmark_title": "Landmarks",
         "epub3_pages": False,  # no page-list: our documents have no page breaks
         "compresslevel": 0,  # this archive is only read back and re-packed by _zip: compress once, there
-    })
+    }
+    depth = _depth(entries)
+    # What ebooklib writes follows from the package alone (our documents are empty in it):
+    # while the package is the same, so is ebooklib's archive, OPF, nav and NCX included.
+    ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
+    packaged = reuse.keep(("package", package, options, depth), lambda: _package(package, options, depth, set(ours))) \
+        if reuse else _package(package, options, depth, set(ours))
+    members = [(name, ours[name] if packed is None else packed) for name, packed in packaged]
+    return _zip(members)
+
+
+def _package(package: epub.EpubBook, options: dict, depth: int, ours: set[str]) -> list[tuple[str, Packed | None]]:
+    """Let ebooklib write the package; return its members in order, patched and packed (None: `ours`)."""
+    out = io.BytesIO()
+    writer = epub.EpubWriter(out, package, options)
     writer.process()
     writer.write()  # raises on error (write_epub would turn an OSError into a warning)
-    ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
-    depth = _depth(entries)
-    members = []
+    members: list[tuple[str, Packed | None]] = []
     with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
         for name in archive.namelist():
             if name in ours:
-                members.append((name, ours[name]))
+                members.append((name, None))
             elif name != "mimetype":
                 data = archive.read(name)
-                data = _PATCHES[name](data, meta.language, depth) if name in _PATCHES else data
+                data = _PATCHES[name](data, package.language, depth) if name in _PATCHES else data
                 members.append((name, _pack(data, stored=posixpath.splitext(name)[1].lower() in _PACKED_ALREADY)))
-    return _zip(members)
+    return members
 
 
 def _metadata(package: epub.EpubBook, book: Book, modified: str, cover_id: str) -> None:

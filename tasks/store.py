@@ -42,7 +42,7 @@ def save(path: Path, value: Any, **header: Any) -> None:
     with _no_collection():
         payload = pickle.dumps((header, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
                                protocol=pickle.HIGHEST_PROTOCOL)
-    write_atomic(path, hashlib.sha256(payload).digest() + payload)
+    write_atomic(path, hashlib.sha256(payload).digest() + payload, sync=False)
 
 
 def load(path: Path) -> Any:
@@ -77,15 +77,20 @@ def is_valid(path: Path) -> bool:
     return len(data) >= 32 and hashlib.sha256(data[32:]).digest() == data[:32]
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
+def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place.
+
+    `sync` flushes it to disk first; cache entries skip that, as their checksum
+    catches what a crash could leave half-written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:

@@ -75,11 +75,11 @@ def test_disk_full_while_publishing_keeps_the_old_output(small: Path, tmp_path: 
     (small / "Alpha.md").write_text(PAGE.format("Alpha") + "\nMore.\n", encoding="utf-8")
     real_write = store.write_atomic
 
-    def full(path: Path, data: bytes) -> None:
+    def full(path: Path, data: bytes, **how: bool) -> None:
         if path.suffix == ".html":  # the disk fills up in the middle of the book
             real_write(path.with_name(".half.part"), data[: len(data) // 2])
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_write(path, data)
+        real_write(path, data, **how)
 
     monkeypatch.setattr(store, "write_atomic", full)
     assert main(["build", str(small), "-o", str(out), "--format", "html"]) == 2

@@ -527,8 +527,8 @@ def test_reuse_keeps_unchanged_chapters_and_changes_nothing() -> None:
     first = Reuse()
     plain = build_epub(_book())
     assert build_epub(_book(), reuse=first) == plain
-    # Each chapter, each back-matter page and the drawn cover.
-    assert len(first.kept) == 2 + len(back_matter(_book(), flavour="epub")) + 1
+    # Each chapter, each back-matter page, the drawn cover and what ebooklib wrote.
+    assert len(first.kept) == 2 + len(back_matter(_book(), flavour="epub")) + 1 + 1
     # Mark every kept document: a later build must take unchanged chapters from the cache ...
     def mark(value: object) -> object:  # a kept document, its text changed and packed again
         if not isinstance(value, Packed):
@@ -542,3 +542,8 @@ def test_reuse_keeps_unchanged_chapters_and_changes_nothing() -> None:
     assert b"CACHED." in files["EPUB/ch-b.xhtml"]
     # ... and render an edited one afresh.
     assert b"Look at" in files["EPUB/ch-a.xhtml"]
+    # A renamed chapter changes the package (nav, NCX): ebooklib writes it again, and bytes equal a fresh build.
+    renamed = _book()
+    renamed.chapters[1].title = "Gamma"
+    assert build_epub(renamed, reuse=Reuse(first.kept)) == build_epub(renamed)
+    assert b"Gamma" in _files(build_epub(renamed, reuse=Reuse(first.kept)))["EPUB/nav.xhtml"]
