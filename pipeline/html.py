@@ -7,7 +7,9 @@ import json
 import re
 import string
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable
+from operator import sub
 
 from lxml import html as lxml_html
 
@@ -101,8 +103,6 @@ def _chapter_units(chapter: Chapter) -> list[tuple[str, str]]:
 
 def _vlq(number: int) -> str:
     # Base64 digits of 5 bits, least significant first; 32 in a digit says another follows.
-    if number < len(_VLQ):
-        return _VLQ[number]
     digits = ""
     while number >= 32:
         digits += _BASE64[32 | number & 31]
@@ -113,10 +113,6 @@ def _vlq(number: int) -> str:
 def _words(units: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each unit's distinct folded words, as search_index files them, in one string (quick to keep)."""
     return [(anchor, " ".join(set(_WORD.findall(fold(text))))) for anchor, text in units]
-
-
-_VLQ: list[str] = []
-_VLQ += [_vlq(n) for n in range(1024)]  # most gaps are small: look them up
 
 
 def search_index(book: Book, reuse: Reuse | None = None) -> dict:
@@ -131,11 +127,12 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     for chapter in book.chapters:
         units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c))) if reuse \
             else _words(_chapter_units(chapter))
-    units += _words((entry.id, _text(entry.html)) for entry in book.bibliography)
-    postings: dict[str, list[int]] = {}
+    entries = lambda: _words((entry.id, _text(entry.html)) for entry in book.bibliography)  # noqa: E731
+    units += reuse.keep(("words", book.bibliography), entries) if reuse else entries()
+    postings: defaultdict[str, list[int]] = defaultdict(list)
     for number, (_, words) in enumerate(units):
         for word in words.split():
-            postings.setdefault(word, []).append(number)
+            postings[word].append(number)
     groups: list[list[str]] = []
     for anchor, _ in units:
         owner = owner_of(anchor)
@@ -144,10 +141,12 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
         groups[-1].append(anchor[len(owner) + 2:])
     words, dense = {}, {}
     bitmap_size = 4 * -(-((len(units) + 7) // 8) // 3)  # base64 characters of a bitmap over all units
+    digits = [_vlq(gap) for gap in range(len(units) + 1)]  # every gap there can be, looked up below
     for word in sorted(postings):
         numbers = postings[word]
         # Every gap takes a character at least: a word in more units than that is surely dense.
-        gaps = "".join(_vlq(b - a) for a, b in zip([0, *numbers], numbers)) if len(numbers) <= bitmap_size else ""
+        gaps = "".join(map(digits.__getitem__, map(sub, numbers, [0, *numbers]))) \
+            if len(numbers) <= bitmap_size else ""
         if gaps and len(gaps) <= bitmap_size:
             words[word] = gaps
         else:

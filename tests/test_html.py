@@ -505,8 +505,8 @@ def test_reuse_gives_the_same_page_and_is_used() -> None:
     book = small_book(3)
     first = Reuse()
     assert build_html(book, reuse=first) == build_html(book)
-    # Markup and search words of each chapter, and each back-matter page.
-    assert len(first.kept) == 2 * len(book.chapters) + len(back_matter(book, flavour="html"))
+    # Markup and search words of each chapter, each back-matter page, the bibliography's search words.
+    assert len(first.kept) == 2 * len(book.chapters) + len(back_matter(book, flavour="html")) + 1
     marked = {key: value.replace("Mutual", "Cached") if isinstance(value, str) else value
               for key, value in first.kept.items()}
     assert b"Cached" in build_html(book, reuse=Reuse(marked))
