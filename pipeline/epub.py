@@ -47,6 +47,9 @@ _PACKAGE = "EPUB"  # folder of the package inside the zip (ebooklib's FOLDER_NAM
 _XHTML = "application/xhtml+xml"
 _EPUB_NS = "http://www.idpf.org/2007/ops"
 _NCX_NS = "http://www.daisy.org/z3986/2005/ncx/"
+_OPF_NS = "http://www.idpf.org/2007/opf"
+_DC_NS = "http://purl.org/dc/elements/1.1/"
+_UNDATED = "1980-01-01T00:00:00Z"  # the date ebooklib is given; _dated puts the book's in
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ACCESSIBILITY_SUMMARY = (
     "Reflowable text in a logical reading order, with a contents list of every chapter and its sections and "
@@ -76,7 +79,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     modified = _utc(meta.date)
 
     package = epub.EpubBook()
-    _metadata(package, book, modified, cover_id="cover-image")
+    _metadata(package, book, cover_id="cover-image")
 
     # The manifest, in this order. Our documents are plain EpubItems: ebooklib stores their bytes as they are.
     package.add_item(epub.EpubItem("style", "style/book.css", "text/css",
@@ -132,19 +135,20 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     package.spine = [cover_doc, nav, *text]
 
     options = {
-        "mtime": dt.datetime.strptime(modified, "%Y-%m-%dT%H:%M:%SZ"),  # dcterms:modified, never "now"
+        "mtime": dt.datetime.strptime(_UNDATED, "%Y-%m-%dT%H:%M:%SZ"),  # never "now"; dated by _dated
         "play_order": {"enabled": True, "start_from": 1},  # NCX playOrder 1, 2, … in reading order
         "landmark_title": "Landmarks",
         "epub3_pages": False,  # no page-list: our documents have no page breaks
         "compresslevel": 0,  # this archive is only read back and re-packed by _zip: compress once, there
     }
     depth = _depth(entries)
-    # What ebooklib writes follows from the package alone (our documents are empty in it):
-    # while the package is the same, so is ebooklib's archive, OPF, nav and NCX included.
+    # What ebooklib writes follows from the package alone (our documents are empty in it, and the
+    # dates are put in afterwards): while the package is the same, so are its OPF, nav and NCX.
     ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
     packaged = reuse.keep(("package", package, options, depth), lambda: _package(package, options, depth, set(ours))) \
         if reuse else _package(package, options, depth, set(ours))
-    members = [(name, ours[name] if packed is None else packed) for name, packed in packaged]
+    members = [(name, ours[name] if packed is None else _pack(_dated(packed.data, modified)) if name == _OPF
+                else packed) for name, packed in packaged]
     return _zip(members)
 
 
@@ -162,11 +166,12 @@ def _package(package: epub.EpubBook, options: dict, depth: int, ours: set[str]) 
             elif name != "mimetype":
                 data = archive.read(name)
                 data = _PATCHES[name](data, package.language, depth) if name in _PATCHES else data
-                members.append((name, _pack(data, stored=posixpath.splitext(name)[1].lower() in _PACKED_ALREADY)))
+                stored = name == _OPF or posixpath.splitext(name)[1].lower() in _PACKED_ALREADY  # OPF: dated later
+                members.append((name, _pack(data, stored=stored)))
     return members
 
 
-def _metadata(package: epub.EpubBook, book: Book, modified: str, cover_id: str) -> None:
+def _metadata(package: epub.EpubBook, book: Book, cover_id: str) -> None:
     """Fill the package's <metadata>: Dublin Core, refinements, accessibility (EPUB Accessibility 1.1)."""
     meta = book.meta
     package.IDENTIFIER_ID = "book-id"
@@ -182,7 +187,7 @@ def _metadata(package: epub.EpubBook, book: Book, modified: str, cover_id: str) 
     package.add_metadata("DC", "contributor", "wikibind", {"id": "producer"})
     package.add_metadata(None, "meta", "bkp", {"refines": "#producer", "property": "role", "scheme": "marc:relators"})
     package.set_language(meta.language)
-    package.add_metadata("DC", "date", modified[:10])
+    package.add_metadata("DC", "date", _UNDATED[:10])  # dated by _dated
     if meta.publisher:
         package.add_metadata("DC", "publisher", meta.publisher)
     if meta.rights:
@@ -405,7 +410,19 @@ def _patch_ncx(tree: etree._ElementTree, language: str, depth: int) -> None:
             item.set("content", str(depth))
 
 
-_PATCHES = {f"{_PACKAGE}/content.opf": _patch_opf, f"{_PACKAGE}/nav.xhtml": _patch_nav,
+def _dated(opf: bytes, modified: str) -> bytes:
+    """Put the book's date into the OPF, written undated so that an edit leaves the package as it was."""
+    def date(tree: etree._ElementTree, language: str, depth: int) -> None:
+        for meta in tree.iter(f"{{{_OPF_NS}}}meta"):
+            if meta.get("property") == "dcterms:modified":
+                meta.text = modified
+        for element in tree.iter(f"{{{_DC_NS}}}date"):
+            element.text = modified[:10]
+    return _xml_patch(date)(opf, "", 0)
+
+
+_OPF = f"{_PACKAGE}/content.opf"
+_PATCHES = {_OPF: _patch_opf, f"{_PACKAGE}/nav.xhtml": _patch_nav,
             f"{_PACKAGE}/toc.ncx": _patch_ncx}
 
 

@@ -523,7 +523,10 @@ def test_calibre_reads_metadata_cover_and_every_chapter(sample, sample_files: di
         assert title in text and last[-60:] in text, idref
 
 
-def test_reuse_keeps_unchanged_chapters_and_changes_nothing() -> None:
+def test_reuse_keeps_unchanged_chapters_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.epub as epub_module
+
+    package = epub_module._package
     first = Reuse()
     plain = build_epub(_book())
     assert build_epub(_book(), reuse=first) == plain
@@ -547,3 +550,11 @@ def test_reuse_keeps_unchanged_chapters_and_changes_nothing() -> None:
     renamed.chapters[1].title = "Gamma"
     assert build_epub(renamed, reuse=Reuse(first.kept)) == build_epub(renamed)
     assert b"Gamma" in _files(build_epub(renamed, reuse=Reuse(first.kept)))["EPUB/nav.xhtml"]
+    # A new date (every edit brings one) keeps the package, and the OPF still carries the new date.
+    redated = _book()
+    redated.meta.date = "2027-03-04T05:06:07Z"
+    again, written = Reuse(first.kept), []
+    monkeypatch.setattr(epub_module, "_package", lambda *args: written.append(args) or package(*args))
+    assert build_epub(redated, reuse=again) == build_epub(redated)
+    assert len(written) == 1  # by the build without reuse only
+    assert b"2027-03-04T05:06:07Z" in _files(build_epub(redated, reuse=again))["EPUB/content.opf"]
