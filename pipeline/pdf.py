@@ -48,7 +48,7 @@ from .html import media_type
 from .model import Book, BookMeta, Chapter, Note
 from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
-from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
+from .render import (TEMPLATES, Reuse, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images, template_for)
 from .sanitize import parse_fragment, to_xhtml
 
@@ -498,7 +498,7 @@ def _call(job: tuple[Callable[..., object], tuple]) -> object:
 
 
 def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOptions = PdfOptions(), *,
-                 mapper: Callable[..., Iterator] = map) -> bytes:
+                 mapper: Callable[..., Iterator] = map, reuse: Reuse | None = None) -> bytes:
     """Return the book made of its rendered chunks, in order.
 
     Renders what depends on the page numbers: the back matter (bibliography,
@@ -508,8 +508,16 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
     (e.g. a process pool's map, which starts every job at once), so this
     process does no layout and merges the chapters while the rest is rendered.
     Arabic numbers start at 1 with the first chapter; two-sided, each chunk
-    and back section opens on a right-hand page.
+    and back section opens on a right-hand page. With `reuse`, a page of front
+    or back matter whose markup (page numbers included) did not change is not
+    laid out again.
     """
+    def laid_out(jobs: list[tuple[Callable[..., object], tuple]]) -> Iterator:
+        if reuse is None:
+            return iter(mapper(_call, jobs))
+        return reuse.each([("pdf", function.__name__, args) for function, args in jobs],
+                          lambda missing: mapper(_call, [jobs[i] for i in missing]))
+
     right = options.duplex
     folio_of: dict[str, str] = {}  # anchor -> the folio of its page
     runs: list[tuple[RenderedChunk, int] | None] = []  # after the front matter: (part, first folio); None: blank
@@ -527,10 +535,11 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
 
     for chunk in chunks:
         place(chunk)
-    helpers = mapper(_call, [(_folio_specimen, (_FOLIO_DIGITS, options)),
-                             (render_folio_layer, (("none",), (0,), options, True))])
-    back = mapper(_render_unnumbered, [(_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {},
-                                        options, book.meta.title) for _, _, xhtml in back_matter(book, flavour="pdf")])
+    helpers = laid_out([(_folio_specimen, (_FOLIO_DIGITS, options)),
+                        (render_folio_layer, (("none",), (0,), options, True))])
+    back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {},
+                                            options, book.meta.title),))
+                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)])
     stamps, (blank, _) = helpers
 
     merger = Merger()
@@ -543,7 +552,7 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
             return
         piece, first = run
         layer = stamps.layer(piece.folios, first) if stamps is not None else \
-            next(iter(mapper(_call, [(_laid_out_folios, (piece.folios, first, options))])))  # proportional figures
+            next(laid_out([(_laid_out_folios, (piece.folios, first, options))]))  # proportional figures
         merger.add(Part(piece.pdf, piece.fonts, folios=layer))
         for anchor, (page, x, y) in piece.anchors.items():
             dests.setdefault(anchor, (first - 1 + page, x, y))  # the first of two equal ids, as WeasyPrint
@@ -559,8 +568,7 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
 
     xhtml = _link_out(_html(book.meta, [], front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                             count=len(book.chapters)), folio_of.get)
-    ((front, front_fonts),) = mapper(_call, [(_render_numbered, (xhtml, options, book.meta.title,
-                                                                 book.meta.identifier))])
+    ((front, front_fonts),) = laid_out([(_render_numbered, (xhtml, options, book.meta.title, book.meta.identifier))])
     front_pages, front_anchors, front_outline = describe(front)
     merger.add(Part(front, front_fonts), at=0)
     start = front_pages

@@ -7,7 +7,7 @@ as small functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -60,6 +60,22 @@ class Reuse:
     def get(self, chapter: Chapter, context: tuple, make: Callable[[], object]) -> object:
         """Return the rendering of `chapter` in `context`, made only when no build made it before."""
         return self.keep((chapter.digest or chapter, *context), make)  # the digest assembly gave it, if any
+
+    def each(self, keys: list[tuple], make: Callable[[list[int]], Iterable[object]]) -> Iterator[object]:
+        """Return what each key gives, in order; `make(indices)` makes those no build made before, together.
+
+        `make` is called at once and its results taken as they come, so a process
+        pool's map starts every job while the caller uses the first results.
+        """
+        digests = [digest_of(key) for key in keys]
+        found = [self.kept.get(d, self.previous.get(d)) for d in digests]
+        made = iter(make([i for i, value in enumerate(found) if value is None]))
+
+        def results() -> Iterator[object]:
+            for d, value in zip(digests, found):
+                self.kept[d] = next(made) if value is None else value
+                yield self.kept[d]
+        return results()
 
     def keep(self, key: tuple, make: Callable[[], object]) -> object:
         """Return what `make` gives for `key` (everything it reads), made only when no build made it before."""

@@ -297,6 +297,7 @@ class BuildFormat(_Cached):
     def run(self) -> Iterator[list[RenderPdfChunk]]:
         started = time.perf_counter()
         book, options = load_value(self.input()), _thaw(self.options)
+        reuse = self._kept()  # what the last build of this format made and an edit leaves as it was
         if self.fmt == "pdf":
             from pipeline.pdf import PdfOptions, assemble_pdf, plan_chunks
 
@@ -306,18 +307,21 @@ class BuildFormat(_Cached):
                       for run in plan_chunks(book)]
             yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
             started = time.perf_counter()
-            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options), started)
-            return
-        # Chapters rendered by the last build of this format are reused (a cache of
-        # their markup by content): an edit re-renders one chapter, not the book.
-        memo = Path(self.cache) / "reuse" / f"{self.fmt}.pickle"
+            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, reuse=reuse), started)
+        else:
+            self.save(builder(self.fmt)(book, reuse=reuse), started)
+        store.save(self._memo(), reuse.kept, code=self.code)
+
+    def _memo(self) -> Path:
+        return Path(self.cache) / "reuse" / f"{self.fmt}.pickle"
+
+    def _kept(self) -> Reuse:
+        """The renderings the last build of this format kept (chapters, back matter, ...), made by this code."""
         try:  # renderings made by other code or templates than ours are of no use
-            previous = store.load(memo) if store.header(memo).get("code") == self.code else {}
+            memo = self._memo()
+            return Reuse(store.load(memo) if store.header(memo).get("code") == self.code else {})
         except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            previous = {}
-        reuse = Reuse(previous)
-        self.save(builder(self.fmt)(book, reuse=reuse), started)
-        store.save(memo, reuse.kept, code=self.code)
+            return Reuse()
 
     def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
         """The chunk's cache key: what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""
