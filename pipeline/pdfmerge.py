@@ -333,6 +333,11 @@ def _draw_over(out: Pdf, template: Pdf, pages: list[Dictionary], contents: Seque
     return [resources]
 
 
+def _identity(obj: Dictionary) -> object:
+    """What tells PDF objects apart: an indirect one's object number, a direct one's Python identity."""
+    return obj.objgen if obj.is_indirect else id(obj)
+
+
 def _resources(pages: Sequence[Dictionary]) -> list[Dictionary]:
     """Return every resource dictionary the pages use, those of their forms and patterns included."""
     found: list[Dictionary] = []
@@ -341,7 +346,7 @@ def _resources(pages: Sequence[Dictionary]) -> list[Dictionary]:
     def visit(resources: Dictionary | None) -> None:
         if resources is None:
             return
-        key = resources.objgen if resources.is_indirect else id(resources)
+        key = _identity(resources)
         if key in seen:
             return
         seen.add(key)
@@ -542,15 +547,8 @@ class _Fonts:
 
     def collect(self, resources: list[Dictionary], digests: Mapping[str, str]) -> None:
         """Note where each font of known origin is used."""
-        seen: set[object] = set()
-        for res in resources:
-            fonts = res.get("/Font")
-            if fonts is None:
-                continue
-            key = fonts.objgen if fonts.is_indirect else id(fonts)
-            if key in seen:
-                continue
-            seen.add(key)
+        tables = {_identity(res["/Font"]): res["/Font"] for res in resources if res.get("/Font") is not None}
+        for fonts in tables.values():  # each font table once, however many pages share it
             for name, font in fonts.items():
                 digest = digests.get(str(font.get("/BaseFont", "")))
                 if digest is not None:

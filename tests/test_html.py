@@ -288,13 +288,18 @@ def test_search_finds_what_the_index_says(open_book, shots: Path) -> None:
     assert reader.hash() == first and reader.in_view(first)
 
 
+def _go_to(reader, anchor: str) -> None:
+    """Follow the contents to `anchor`: the reader must land there and mark it as the current place."""
+    reader.page.click(f"#contents a[href='#{anchor}']")
+    assert reader.hash() == f"#{anchor}" and reader.in_view(f"#{anchor}")
+    reader.page.wait_for_selector(f"#contents a[href='#{anchor}'][aria-current]")
+
+
 @pytest.mark.slow
 def test_wikilink_note_popover_and_current_chapter(open_book, shots: Path) -> None:
     reader = open_book(viewport=DESKTOP)
     page = reader.page
-    page.click("#contents a[href='#ch-marxism-leninism']")
-    assert reader.hash() == "#ch-marxism-leninism" and reader.in_view("#ch-marxism-leninism")
-    page.wait_for_selector("#contents a[href='#ch-marxism-leninism'][aria-current]")
+    _go_to(reader, "ch-marxism-leninism")
 
     link = page.locator("#ch-marxism-leninism p a[href^='#ch-']:not(.noteref)").first
     target = link.get_attribute("href")
@@ -480,9 +485,7 @@ def test_sidebar_parts_and_current_chapter(browser, tmp_path: Path, shots: Path)
 def test_index_links_lead_to_their_places(open_book, shots: Path) -> None:
     reader = open_book(viewport=DESKTOP)
     page = reader.page
-    page.click("#contents a[href='#book-index']")
-    assert reader.hash() == "#book-index" and reader.in_view("#book-index")
-    page.wait_for_selector("#contents a[href='#book-index'][aria-current]")
+    _go_to(reader, "book-index")
     assert page.locator("#book-index li.index-entry").count() > 50
     page.screenshot(path=shots / "desktop-index.png")
     letters = page.locator("#book-index .index-letters a")
