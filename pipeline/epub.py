@@ -64,6 +64,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
 
     `reuse` keeps chapter documents from an earlier build of the same book.
     """
+    reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
     cover = cover if cover is not None else book.cover
     meta = book.meta
     env = environment()
@@ -88,7 +89,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     cover_image.media_type = cover_type
     if cover is None:  # drawn from the metadata: kept while what it shows does not change
         drawn = ("cover", meta.title, meta.subtitle, creators(meta))  # all cover_png reads
-        cover = reuse.keep(drawn, lambda: cover_png(meta)) if reuse else cover_png(meta)
+        cover = reuse.keep(drawn, lambda: cover_png(meta))
     cover_image.content = cover
     package.add_item(cover_image)
     cover_doc = package.add_item(epub.EpubItem("cover", "cover.xhtml", _XHTML, xhtml("Cover", "cover", cover_page)))
@@ -116,7 +117,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
         if isinstance(item, Part):
             documents[item.id] = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
         else:
-            documents[item.id] = reuse.get(item, context, lambda item=item: chapter(item)) if reuse else chapter(item)
+            documents[item.id] = reuse.get(item, context, lambda item=item: chapter(item))
     for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse):
         documents[doc_id] = document(doc_id, title, "backmatter", body)
     text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, b"")) for doc_id in documents]
@@ -145,8 +146,7 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     # What ebooklib writes follows from the package alone (our documents are empty in it, and the
     # dates are put in afterwards): while the package is the same, so are its OPF, nav and NCX.
     ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
-    packaged = reuse.keep(("package", package, options, depth), lambda: _package(package, options, depth, set(ours))) \
-        if reuse else _package(package, options, depth, set(ours))
+    packaged = reuse.keep(("package", package, options, depth), lambda: _package(package, options, depth, set(ours)))
     members = [(name, ours[name] if packed is None else _pack(_dated(packed.data, modified)) if name == _OPF
                 else packed) for name, packed in packaged]
     return _zip(members)

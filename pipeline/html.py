@@ -39,12 +39,13 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
 
     `reuse` keeps chapters' markup and search text from an earlier build of the same book.
     """
+    reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
+
     def data_uri(name: str) -> str:
         return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
 
     def chapter(item: Chapter) -> str:
-        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html")) if reuse \
-            else render_chapter(item, flavour="html")
+        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html"))
 
     sections = [render_part(item, flavour="html") if isinstance(item, Part) else chapter(item)
                 for item in body_matter(book)]
@@ -123,12 +124,12 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
     base64 bitmap when that is shorter (common words).
     """
+    reuse = reuse or Reuse()
     units: list[tuple[str, str]] = []  # (anchor, its words)
     for chapter in book.chapters:
-        units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c))) if reuse \
-            else _words(_chapter_units(chapter))
-    entries = lambda: _words((entry.id, _text(entry.html)) for entry in book.bibliography)  # noqa: E731
-    units += reuse.keep(("words", book.bibliography), entries) if reuse else entries()
+        units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c)))
+    units += reuse.keep(("words", book.bibliography),
+                        lambda: _words((entry.id, _text(entry.html)) for entry in book.bibliography))
     postings: defaultdict[str, list[int]] = defaultdict(list)
     for number, (_, words) in enumerate(units):
         for word in words.split():

@@ -512,9 +512,9 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
     or back matter whose markup (page numbers included) did not change is not
     laid out again.
     """
+    reuse = reuse or Reuse()
+
     def laid_out(jobs: list[tuple[Callable[..., object], tuple]]) -> Iterator:
-        if reuse is None:
-            return iter(mapper(_call, jobs))
         return reuse.each([("pdf", function.__name__, args) for function, args in jobs],
                           lambda missing: mapper(_call, [jobs[i] for i in missing]))
 

@@ -159,9 +159,9 @@ def back_matter(book: Book, *, flavour: str, reuse: Reuse | None = None) -> list
 
     With `reuse`, a page whose inputs did not change is not rendered again.
     """
+    reuse = reuse or Reuse()
+
     def page(anchor: str, render: Callable[..., str]) -> str:
-        if reuse is None:
-            return render(book, flavour=flavour)
         return reuse.keep((anchor, flavour, _reads(book, anchor)), lambda: render(book, flavour=flavour))
 
     return [(anchor, title, page(anchor, render)) for anchor, title, render in _back(book)]
@@ -169,9 +169,9 @@ def back_matter(book: Book, *, flavour: str, reuse: Reuse | None = None) -> list
 
 def _reads(book: Book, anchor: str) -> tuple:
     """What the back-matter page `anchor` is rendered from: its reuse key."""
-    chapters = [(c.id, c.title, c.file) for c in book.chapters]
     if anchor == BIBLIOGRAPHY_ID:
         return (book.bibliography,)
+    chapters = [(c.id, c.title, c.file) for c in book.chapters]
     if anchor == INDEX_ID:
         return book.index, chapters, [[(s.id, s.title) for s in c.sections] for c in book.chapters]
     return chapters, book.base_url, book.meta
