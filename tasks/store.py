@@ -24,6 +24,16 @@ class CorruptEntry(Exception):
     """A cache entry whose content does not match its checksum."""
 
 
+# Entries this process has verified, by path, with the stat signature they had then:
+# one build checks an entry's completeness several times and loads it, but hashes it once.
+_verified: dict[str, tuple[int, ...]] = {}
+
+
+def _signature(stat: os.stat_result) -> tuple[int, ...]:
+    # A rewrite (ours rename a new inode in) or an edit in place changes one of these.
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
 @contextmanager
 def _no_collection() -> Iterator[None]:
     # (Un)pickling a book makes or walks a few hundred thousand objects; the cyclic
@@ -43,6 +53,7 @@ def save(path: Path, value: Any, **header: Any) -> None:
         payload = pickle.dumps((header, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
                                protocol=pickle.HIGHEST_PROTOCOL)
     write_atomic(path, hashlib.sha256(payload).digest() + payload, sync=False)
+    _verified[str(path)] = _signature(path.stat())
 
 
 def load(path: Path) -> Any:
@@ -58,9 +69,8 @@ def header(path: Path) -> dict[str, Any]:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], bytes]:
-    data = path.read_bytes()
-    payload = data[32:]
-    if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+    payload = _verified_payload(path)
+    if payload is None:
         raise CorruptEntry(f"{path} is corrupted")
     entry = pickle.loads(payload)
     if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
@@ -71,10 +81,23 @@ def _read(path: Path) -> tuple[dict[str, Any], bytes]:
 def is_valid(path: Path) -> bool:
     """True when `path` exists and its checksum matches."""
     try:
-        data = path.read_bytes()
+        return _verified.get(str(path)) == _signature(path.stat()) or _verified_payload(path) is not None
     except OSError:
         return False
-    return len(data) >= 32 and hashlib.sha256(data[32:]).digest() == data[:32]
+
+
+def _verified_payload(path: Path) -> memoryview | None:
+    """The entry's payload (what follows the checksum); None when the checksum does not match."""
+    with open(path, "rb") as handle:
+        signature = _signature(os.fstat(handle.fileno()))
+        data = handle.read()
+    payload = memoryview(data)[32:]  # no copy of a book-sized buffer
+    if _verified.get(str(path)) != signature:
+        if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+            _verified.pop(str(path), None)
+            return None
+        _verified[str(path)] = signature
+    return payload
 
 
 def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
