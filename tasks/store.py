@@ -1,9 +1,10 @@
 """The build cache: content-addressed, verified files under `OUT/.cache/`.
 
-Every entry is the SHA-256 of its payload followed by the pickled payload,
-so a truncated or corrupted entry is noticed and rebuilt, never trusted.
-The payload is a small header (how long the work took, a summary) and the
-value pickled apart, so reading the header never unpickles a whole book.
+An entry is the SHA-256 of its payload, then the payload: a format mark, the
+length of the header, a small pickled header (how long the work took, a
+summary) and the pickled value. A truncated or corrupted entry is noticed and
+rebuilt, never trusted; once an entry is verified, its header is read
+without the value, so publishing never reads a whole book.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class CorruptEntry(Exception):
 # Entries this process has verified, by path, with the stat signature they had then:
 # one build checks an entry's completeness several times and loads it, but hashes it once.
 _verified: dict[str, tuple[int, ...]] = {}
+_MARK = b"wikibind-cache-2\n"  # entries of another layout are not valid: they are made again
 
 
 def _signature(stat: os.stat_result) -> tuple[int, ...]:
@@ -50,52 +52,62 @@ def _no_collection() -> Iterator[None]:
 def save(path: Path, value: Any, **header: Any) -> None:
     """Write `value` (and small `header` fields) to `path` atomically, with its checksum."""
     with _no_collection():
-        payload = pickle.dumps((header, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)),
-                               protocol=pickle.HIGHEST_PROTOCOL)
+        head = pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    payload = b"".join((_MARK, len(head).to_bytes(8, "big"), head, body))
     write_atomic(path, hashlib.sha256(payload).digest() + payload, sync=False)
     _verified[str(path)] = _signature(path.stat())
 
 
 def load(path: Path) -> Any:
     """Read a cache entry's value, raising CorruptEntry when it does not verify."""
-    value = _read(path)[1]
+    payload = _verified_payload(path)
+    start = _body_start(path, payload)
     with _no_collection():
-        return pickle.loads(value)
+        return pickle.loads(payload[start:])
 
 
 def header(path: Path) -> dict[str, Any]:
     """Read a cache entry's header fields, raising CorruptEntry when it does not verify."""
-    return _read(path)[0]
-
-
-def _read(path: Path) -> tuple[dict[str, Any], bytes]:
-    payload = _verified_payload(path)
-    if payload is None:
-        raise CorruptEntry(f"{path} is corrupted")
-    entry = pickle.loads(payload)
-    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], dict)):
+    with open(path, "rb") as handle:
+        if _verified.get(str(path)) == _signature(os.fstat(handle.fileno())):  # read the header alone
+            start = 32 + len(_MARK) + 8
+            prefix = handle.read(start)
+            payload = memoryview(prefix + handle.read(int.from_bytes(prefix[-8:], "big")))[32:]
+        else:
+            payload = _verified_payload(path)
+    header = pickle.loads(payload[len(_MARK) + 8:_body_start(path, payload)])
+    if not isinstance(header, dict):
         raise CorruptEntry(f"{path} is not a cache entry of this wikibind")
-    return entry
+    return header
+
+
+def _body_start(path: Path, payload: memoryview) -> int:
+    """Where the value starts in a verified payload."""
+    if payload[:len(_MARK)] != _MARK:
+        raise CorruptEntry(f"{path} is not a cache entry of this wikibind")
+    return len(_MARK) + 8 + int.from_bytes(payload[len(_MARK):len(_MARK) + 8], "big")
 
 
 def is_valid(path: Path) -> bool:
-    """True when `path` exists and its checksum matches."""
+    """True when `path` exists, is an entry of this format and its checksum matches."""
     try:
-        return _verified.get(str(path)) == _signature(path.stat()) or _verified_payload(path) is not None
-    except OSError:
+        return _verified.get(str(path)) == _signature(path.stat()) or bool(_verified_payload(path))
+    except (OSError, CorruptEntry):
         return False
 
 
-def _verified_payload(path: Path) -> memoryview | None:
-    """The entry's payload (what follows the checksum); None when the checksum does not match."""
+def _verified_payload(path: Path) -> memoryview:
+    """The entry's payload (what follows the checksum), raising CorruptEntry when the checksum does not match."""
     with open(path, "rb") as handle:
         signature = _signature(os.fstat(handle.fileno()))
         data = handle.read()
     payload = memoryview(data)[32:]  # no copy of a book-sized buffer
     if _verified.get(str(path)) != signature:
-        if len(data) < 32 or hashlib.sha256(payload).digest() != data[:32]:
+        if len(data) < 32 + len(_MARK) or payload[:len(_MARK)] != _MARK \
+                or hashlib.sha256(payload).digest() != data[:32]:
             _verified.pop(str(path), None)
-            return None
+            raise CorruptEntry(f"{path} is corrupted or not a cache entry of this wikibind")
         _verified[str(path)] = signature
     return payload
 

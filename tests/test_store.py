@@ -1,6 +1,7 @@
 """The build cache: an entry is trusted only while its checksum holds."""
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 
@@ -40,3 +41,33 @@ def test_a_missing_or_truncated_entry_is_not_valid(tmp_path: Path) -> None:
     store.save(path, list(range(1000)))
     path.write_bytes(path.read_bytes()[:100])
     assert not store.is_valid(path)
+
+
+def test_an_entry_of_an_older_layout_is_not_valid(tmp_path: Path) -> None:
+    import hashlib
+    import pickle
+
+    path = tmp_path / "old.pickle"
+    payload = pickle.dumps(({"seconds": 1.0}, pickle.dumps("value")))  # a checksum that matches, another layout
+    path.write_bytes(hashlib.sha256(payload).digest() + payload)
+    assert not store.is_valid(path)
+    with pytest.raises(store.CorruptEntry):
+        store.header(path)
+
+
+def test_the_header_is_read_alone_once_the_entry_is_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "book.pickle"
+    store.save(path, "x" * 1_000_000, summary=("slug", 3))
+    assert store.is_valid(path)
+    reads: list[int] = []
+    real_open = open
+
+    def watched_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        real_read = handle.read
+        handle.read = lambda size=-1: reads.append(size) or real_read(size)
+        return handle
+
+    monkeypatch.setattr(builtins, "open", watched_open)
+    assert store.header(path) == {"summary": ("slug", 3)}
+    assert reads and all(0 <= size < 1000 for size in reads)  # never the million-byte value
