@@ -380,8 +380,12 @@ def test_bibliography_json() -> None:
     chapters = [chapter("One", *NOTES, "Sam Dolgoff (ed.), *The Anarchist Collectives* (Montreal: Black Rose, 1974)",
                         "[@avrich1970]", "Wikipedia: Marxism-Leninism, accessed 2026", "[@src3]")]
     entries, _ = compile_bibliography(chapters, references=[*REFERENCES, {**LIBCOM, "id": "src3"}])
-    items = json.loads(bibliography_json(entries).decode("utf-8"))
+    text = bibliography_json(entries).decode("utf-8")
+    items = json.loads(text)
     assert [i["id"] for i in items] == [e.csl["id"] for e in entries]  # bibliography order
+    assert text.splitlines()[1:-1] == [json.dumps(i, ensure_ascii=False) + "," for i in items[:-1]] \
+        + [json.dumps(items[-1], ensure_ascii=False)]  # one entry a line
+    assert json.loads(bibliography_json([])) == []
     # entry 3 (Dolgoff) is parsed: its id is not the reference key "src3"
     assert [i["id"] for i in items] == ["avrich1970", "src2", "src3-2", "src3", "src5", "src6", "src7"]
     for item in items:
