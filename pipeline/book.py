@@ -11,7 +11,8 @@ from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment
-from .model import Article, Book, BookMeta, Fragment, Part, Problem, digest_of
+from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of
+from .reuse import Reuse
 from .titles import normalize_title, slugify, unique
 
 __all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
@@ -21,6 +22,7 @@ SOURCES_ID = "article-sources"
 OTHER_PART = "Other"  # with parts_by = "category": the part of the articles filed under no category
 
 _WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
+_IMG_SRC = re.compile(r'src="img:([^"]+)"')
 
 
 def title_sort_key(title: str) -> tuple[str, str]:
@@ -42,10 +44,16 @@ def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
 
 def assemble_book(fragments: list[Fragment], redirects: list[Article], images: dict[str, bytes],
                   meta: BookMeta, problems: list[Problem], selection: Selection | None = None,
-                  references: list[dict] | None = None) -> Book:
-    """Choose and order chapters, settle ids, resolve links and compile the bibliography."""
+                  references: list[dict] | None = None, reuse: Reuse | None = None) -> Book:
+    """Choose and order chapters, settle ids, resolve links and compile the bibliography.
+
+    `reuse` keeps what an earlier build resolved and compiled: a chapter is
+    resolved again only when it, or any title, section, redirect or image a
+    link could land on, changed; the bibliography only when a note did.
+    """
     problems = list(problems)
     selection = selection or Selection()
+    reuse = reuse or Reuse()
     every = _settle_titles(fragments, problems)
     every.sort(key=lambda f: title_sort_key(f.title))
     full_index, redirect_problems = build_index(every, redirects)
@@ -66,21 +74,29 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     for alias, target in full_index.aliases.items():
         if target in external:
             external[alias] = external[target]
+    # Everything a link or an image could land on: while it stays, an unchanged fragment resolves alike.
+    world = digest_of((index.chapters, index.aliases, index.sections, external, sorted(images)))
     stats = LinkStats()
-    chapters = []
+    chapters, made_from, used = [], [], set()
     for fragment in chosen:
-        chapters.append(resolve_fragment(fragment, index, images, stats, external))
-        problems += fragment.problems
+        made_from.append(digest_of((fragment.digest or fragment, fragment.chapter_id, world)))
+        chapter, its_stats, its_problems, its_images = reuse.fresh(
+            ("chapter", made_from[-1]), lambda f=fragment: _resolve(f, index, images, external))
+        chapters.append(chapter)
+        stats.add(its_stats)
+        problems += its_problems
+        used |= its_images
     aliases: dict[str, list[str]] = {}
     for alias, target in index.aliases.items():
         aliases.setdefault(index.chapters[target], []).append(alias)
     for chapter in chapters:
         chapter.aliases = sorted(aliases.get(chapter.id, []))
-    bibliography, bib_counts = compile_bibliography(chapters, style=meta.csl_style, references=references or [],
-                                                    problems=problems)
-    for chapter in chapters:  # final now (the bibliography wrote its entry ids into the notes)
-        chapter.digest = digest_of(chapter)
-    used = {name for ch in chapters for name in re.findall(r'src="img:([^"]+)"', ch.html + "".join(n.html for n in ch.notes))}
+    bibliography, bib_counts = _bibliography(chapters, meta.csl_style, references or [], problems, reuse)
+    for chapter, source in zip(chapters, made_from):  # final now (the bibliography wrote into the notes)
+        for note in chapter.notes:
+            note.parsed = None  # the bibliography's alone: no builder carries it
+        # What the chapter is made from, quicker to digest than the chapter itself.
+        chapter.digest = digest_of((source, chapter.aliases, [(note.sources, note.html) for note in chapter.notes]))
     book_stats = {
         "articles": len(chapters),
         "redirects": len(redirects),
@@ -97,8 +113,42 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     return Book(meta=meta, chapters=chapters, bibliography=bibliography,
                 images={name: images[name] for name in sorted(used)}, stats=book_stats,
                 problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)),
-                parts=parts, index=index_entries(chapters) if selection.index else [],
-                base_url=selection.base_url)
+                parts=parts, base_url=selection.base_url,
+                index=reuse.fresh(("index", [c.digest for c in chapters]), lambda: index_entries(chapters))
+                if selection.index else [])
+
+
+def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
+             external: dict[str, str]) -> tuple[Chapter, LinkStats, list[Problem], set[str]]:
+    """A fragment's chapter, with the link counts, problems (missing images) and images resolving it gave."""
+    stats = LinkStats()
+    chapter = resolve_fragment(fragment, index, images, stats, external)
+    used = set(_IMG_SRC.findall(chapter.html + "".join(note.html for note in chapter.notes)))
+    return chapter, stats, fragment.problems, used
+
+
+def _bibliography(chapters: list[Chapter], style: str, references: list[dict], problems: list[Problem],
+                  reuse: Reuse) -> tuple[list[BibEntry], dict[str, int]]:
+    """compile_bibliography, kept while the notes, the style and the references stay as they were."""
+    notes = [note for chapter in chapters for note in chapter.notes]
+
+    def compile_() -> tuple[list[BibEntry], dict[str, int], list[tuple[list[str], str | None]], list[Problem]]:
+        before = [note.html for note in notes]
+        found: list[Problem] = []
+        entries, counts = compile_bibliography(chapters, style=style, references=references, problems=found)
+        # What compiling writes into the notes: the entries each cites, a key citation's formatted text.
+        effects = [(note.sources, None if note.html is old else note.html) for note, old in zip(notes, before)]
+        return entries, counts, effects, found
+
+    # Everything compiling reads of a note (its parsed sources are made from its text).
+    reads = [(c.id, c.title, c.file, [(n.label, n.id, n.text) for n in c.notes]) for c in chapters]
+    entries, counts, effects, found = reuse.fresh(("bibliography", style, references, reads), compile_)
+    for note, (sources, html) in zip(notes, effects):
+        note.sources = sources
+        if html is not None:
+            note.html = html
+    problems += found
+    return entries, counts
 
 
 def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,

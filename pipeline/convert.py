@@ -17,7 +17,7 @@ import pypandoc
 from lxml import etree
 
 from .citations import parse_note_sources
-from .model import Article, Fragment, Note, Problem, Section
+from .model import Article, Fragment, Note, Problem, Section, digest_of
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
 
@@ -121,9 +121,11 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
         # Citations are parsed here, per article and in parallel, not once per book in assembly.
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
                           text=text, ref_ids=refs.get(label, []), parsed=parse_note_sources(text)))
-    return Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
-                    sections=sections, notes=notes, categories=list(article.categories),
-                    problems=list(article.problems))
+    fragment = Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
+                        sections=sections, notes=notes, categories=list(article.categories),
+                        problems=list(article.problems))
+    fragment.digest = digest_of(fragment)
+    return fragment
 
 
 def _drop_page_anchors(root: etree._Element) -> etree._Element:

@@ -33,8 +33,9 @@ from .book import title_sort_key
 from .html import media_type
 from .bookindex import INDEX_ID
 from .model import Book, BookMeta, Chapter, Part, owner_of
-from .render import (INDEX_TITLE, TEMPLATES, Reuse, TocEntry, back_matter, body_matter, contents, environment,
+from .render import (INDEX_TITLE, TEMPLATES, TocEntry, back_matter, body_matter, contents, environment,
                      render_chapter, render_part, rewrite_images, rewrite_links)
+from .reuse import Reuse
 from .titles import slugify
 
 __all__ = ["build_epub", "cover_png", "cover_alt", "cover_format", "creators", "subjects", "MAX_SUBJECTS", "NO_AUTHOR"]

@@ -14,8 +14,9 @@ from operator import sub
 from lxml import html as lxml_html
 
 from .model import Book, Chapter, Part, owner_of
-from .render import (TEMPLATES, Reuse, back_matter, body_matter, contents, environment, render_chapter, render_part,
+from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images)
+from .reuse import Reuse
 
 __all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
 

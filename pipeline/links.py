@@ -67,6 +67,18 @@ class LinkStats:
     images_embedded: int = 0
     images_missing: list[str] = field(default_factory=list)
 
+    def add(self, other: LinkStats) -> None:
+        """Count in another chapter's links."""
+        self.internal += other.internal
+        self.dangling += other.dangling
+        self.missing_sections += other.missing_sections
+        self.wanted.update(other.wanted)
+        for mine, theirs in ((self.wanted_by, other.wanted_by), (self.missing_section_by, other.missing_section_by)):
+            for target, pages in theirs.items():
+                mine.setdefault(target, set()).update(pages)
+        self.images_embedded += other.images_embedded
+        self.images_missing += other.images_missing
+
 
 def build_index(fragments: list[Fragment], redirects: list[Article]) -> tuple[LinkIndex, list[Problem]]:
     """Index chapters, their sections and the redirects that point at them."""

@@ -11,6 +11,7 @@ builder can tell from an id alone which chapter file holds it.
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
 from dataclasses import dataclass, field
 
@@ -78,7 +79,7 @@ class Note:
     text: str  # the note's Markdown source on one line, for the bibliography
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
-    parsed: tuple | None = None  # (key citations, parsed sources) of `text`, read where notes are converted
+    parsed: tuple | None = None  # (key citations, parsed sources) of `text`: from conversion to the bibliography
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Fragment:
     notes: list[Note]
     categories: list[str]
     problems: list[Problem] = field(default_factory=list)
+    digest: str = ""  # of everything above, set where it is converted: assembly's reuse key
 
 
 @dataclass
@@ -111,7 +113,7 @@ class Chapter:
     notes: list[Note]
     categories: list[str]
     aliases: list[str] = field(default_factory=list)  # redirect titles
-    digest: str = ""  # of everything above, set at assembly (whoever changes a chapter later clears it): reuse key
+    digest: str = ""  # changes whenever the above does, set at assembly (whoever changes a chapter later clears it): reuse key
 
 
 @dataclass
@@ -200,5 +202,14 @@ def owner_of(anchor: str) -> str:
 
 
 def digest_of(value: object) -> str:
-    """A short content digest of any picklable value (equal values, equal digests, within one wikibind)."""
-    return hashlib.blake2b(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), digest_size=16).hexdigest()
+    """A short content digest of any picklable tree of values (equal values, equal digests, within one wikibind)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # Without its memo, pickle writes a value the same whether or not it shares objects
+    # with another part of the tree (a book loaded from the cache shares its strings).
+    pickler.fast = True
+    try:
+        pickler.dump(value)
+    except ValueError:  # nested deeper than fast mode follows: a digest that sharing may change (a cache miss)
+        buffer = io.BytesIO(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).hexdigest()

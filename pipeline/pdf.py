@@ -48,8 +48,9 @@ from .html import media_type
 from .model import Book, BookMeta, Chapter, Note
 from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
-from .render import (TEMPLATES, Reuse, back_matter, body_matter, contents, environment, render_chapter, render_part,
+from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images, template_for)
+from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 
 __all__ = ["build_pdf", "plan_chunks", "render_chunk", "chunk_digest", "assemble_pdf", "render_folio_layer",

@@ -19,11 +19,12 @@ from .bibliography import BIBLIOGRAPHY_ID
 from .book import SOURCES_ID, wiki_url
 from .bookindex import INDEX_ID, index_groups, term_key
 from .model import Book, Chapter, Part, digest_of
+from .reuse import Reuse
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
            "render_part", "render_index", "render_sources", "body_matter", "back_matter",
            "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups",
-           "INDEX_TITLE", "SOURCES_TITLE", "Reuse"]
+           "INDEX_TITLE", "SOURCES_TITLE"]
 
 INDEX_TITLE = "Index"
 SOURCES_TITLE = "Article sources"
@@ -43,48 +44,6 @@ def environment() -> jinja2.Environment:
 def template_for(name: str, flavour: str) -> jinja2.Template:
     """Return `<flavour>/<name>` when a format overrides the shared template, else `<name>`."""
     return environment().select_template([f"{flavour}/{name}", name])
-
-
-class Reuse:
-    """Renderings of chapters kept from the previous build, so an edit re-renders one chapter.
-
-    A cache, nothing more: a builder's output is the same with or without it.
-    Each entry is keyed by a digest of the chapter and of whatever else its
-    rendering reads; `kept` holds what this build used, for the next one.
-    """
-
-    def __init__(self, previous: dict[str, object] | None = None) -> None:
-        self.previous = previous or {}
-        self.kept: dict[str, object] = {}
-
-    def get(self, chapter: Chapter, context: tuple, make: Callable[[], object]) -> object:
-        """Return the rendering of `chapter` in `context`, made only when no build made it before."""
-        return self.keep((chapter.digest or chapter, *context), make)  # the digest assembly gave it, if any
-
-    def each(self, keys: list[tuple], make: Callable[[list[int]], Iterable[object]]) -> Iterator[object]:
-        """Return what each key gives, in order; `make(indices)` makes those no build made before, together.
-
-        `make` is called at once and its results taken as they come, so a process
-        pool's map starts every job while the caller uses the first results.
-        """
-        digests = [digest_of(key) for key in keys]
-        found = [self.kept.get(d, self.previous.get(d)) for d in digests]
-        made = iter(make([i for i, value in enumerate(found) if value is None]))
-
-        def results() -> Iterator[object]:
-            for d, value in zip(digests, found):
-                self.kept[d] = next(made) if value is None else value
-                yield self.kept[d]
-        return results()
-
-    def keep(self, key: tuple, make: Callable[[], object]) -> object:
-        """Return what `make` gives for `key` (everything it reads), made only when no build made it before."""
-        digest = digest_of(key)
-        value = self.kept.get(digest, self.previous.get(digest))
-        if value is None:
-            value = make()
-        self.kept[digest] = value
-        return value
 
 
 def render_chapter(chapter: Chapter, *, flavour: str) -> str:

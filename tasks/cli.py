@@ -19,6 +19,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
@@ -119,7 +120,7 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
     references = digest(*((read_inside(source, n) or b"") for n in REFERENCE_FILES))
     book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
-    Plan(chunks, meta_dict, selection, problems).save(cache, book_digest)
+    Plan(chunks, meta_dict, selection, problems, code).save(cache, book_digest)
     return AssembleBook(source=str(source), cache=str(cache), digest=book_digest)
 
 
@@ -242,20 +243,21 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
 def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], ran: dict[str, set],
              out: Path, started: float) -> int:
     """Put the built books and report.json in place, then say what happened."""
-    outputs, republished = {}, []
-    for task in tasks:
-        path = out / f"{book.slug}.{task.fmt}"
+    paths = {task.fmt: out / f"{book.slug}.{task.fmt}" for task in tasks}
+    bib_path = out / f"{book.slug}.bib.json"
+    contents = {paths[task.fmt]: lambda task=task: load_value(task.output()) for task in tasks}
+    contents[bib_path] = lambda: book.bibliography_json
+
+    def put(path: Path) -> bool:
         try:
-            if publish(load_value(task.output()), path):
-                republished.append(task.fmt)
+            return publish(contents[path](), path)
         except OSError as err:
             raise BuildFailed(f"cannot write {path} ({err.strerror or err}); the previous file is untouched") from err
-        outputs[task.fmt] = str(path)
-    bib_path = out / f"{book.slug}.bib.json"
-    try:
-        publish(book.bibliography_json, bib_path)
-    except OSError as err:
-        raise BuildFailed(f"cannot write {bib_path} ({err.strerror or err})") from err
+
+    with ThreadPoolExecutor() as pool:  # each file is flushed to disk: the waits overlap
+        written = dict(zip(contents, pool.map(put, contents)))
+    outputs = {fmt: str(path) for fmt, path in paths.items()}
+    republished = [fmt for fmt, path in paths.items() if written[path]]
     seconds: dict[str, float] = {}
     for task in ran["completed"]:
         stage = _STAGE_OF.get(type(task).__name__) or getattr(task, "fmt", "other")

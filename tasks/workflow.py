@@ -26,8 +26,8 @@ from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import Article, Book, BookMeta, Fragment, Problem
-from pipeline.render import Reuse
 from pipeline.csl import ReferencesError, load_references
+from pipeline.reuse import Reuse
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 from pipeline.source import digest as source_digest
 
@@ -70,6 +70,21 @@ class _Cached(luigi.Task):
     def save(self, value: object, started: float, **header: object) -> None:
         """Store the result with the seconds it took (and what else publishing reads of it)."""
         store.save(Path(self.output().path), value, seconds=time.perf_counter() - started, **header)
+
+    def kept(self, name: str, code: str) -> Reuse:
+        """What the last run of this kind of task kept for the next (see Reuse), if the same code made it."""
+        try:  # what other code or templates than ours made is of no use
+            memo = self._memo(name)
+            return Reuse(store.load(memo) if store.header(memo).get("code") == code else {})
+        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
+            return Reuse()
+
+    def keep(self, name: str, code: str, reuse: Reuse) -> None:
+        """Store what this run used, for the next."""
+        store.save(self._memo(name), reuse.kept, code=code)
+
+    def _memo(self, name: str) -> Path:
+        return Path(self.cache) / "reuse" / f"{name}.pickle"
 
 
 def load_value(target: luigi.LocalTarget) -> object:
@@ -201,6 +216,7 @@ class Plan(NamedTuple):
     meta: dict
     selection: dict
     config_problems: list[dict]  # from book.toml
+    code: str = ""  # digest of wikibind's pipeline code: what assembly kept is of use to the same code only
 
     def save(self, cache: Path, digest: str) -> None:
         """Store the plan where AssembleBook(digest) finds it (unless it is there already)."""
@@ -250,10 +266,12 @@ class AssembleBook(_Cached):
             problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
                                                            "GIF file in the source folder: a cover is drawn instead"))
             cover = None
+        reuse = self.kept("book", self.plan.code)  # chapters an edit leaves as they were
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
-                             references)
+                             references, reuse)
         book.cover = cover
         self.save(book, started, summary=Summary.of(book))
+        self.keep("book", self.plan.code, reuse)
 
 
 class RenderPdfChunk(_Cached):
@@ -297,7 +315,7 @@ class BuildFormat(_Cached):
     def run(self) -> Iterator[list[RenderPdfChunk]]:
         started = time.perf_counter()
         book, options = load_value(self.input()), _thaw(self.options)
-        reuse = self._kept()  # what the last build of this format made and an edit leaves as it was
+        reuse = self.kept(self.fmt, self.code)  # renderings an edit leaves as they were
         if self.fmt == "pdf":
             from pipeline.pdf import PdfOptions, assemble_pdf, plan_chunks
 
@@ -310,18 +328,7 @@ class BuildFormat(_Cached):
             self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, reuse=reuse), started)
         else:
             self.save(builder(self.fmt)(book, reuse=reuse), started)
-        store.save(self._memo(), reuse.kept, code=self.code)
-
-    def _memo(self) -> Path:
-        return Path(self.cache) / "reuse" / f"{self.fmt}.pickle"
-
-    def _kept(self) -> Reuse:
-        """The renderings the last build of this format kept (chapters, back matter, ...), made by this code."""
-        try:  # renderings made by other code or templates than ours are of no use
-            memo = self._memo()
-            return Reuse(store.load(memo) if store.header(memo).get("code") == self.code else {})
-        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            return Reuse()
+        self.keep(self.fmt, self.code, reuse)
 
     def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
         """The chunk's cache key: what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""

@@ -22,7 +22,8 @@ from PIL import Image
 
 from conftest import ROOT, build
 from pipeline.epub import MAX_SUBJECTS, NO_AUTHOR, Packed, _pack, build_epub, cover_alt, cover_png
-from pipeline.render import Reuse, back_matter
+from pipeline.render import back_matter
+from pipeline.reuse import Reuse
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
 from validators import epubcheck
 

@@ -16,7 +16,8 @@ import pytest
 from lxml import html as lxml_html
 
 from pipeline.html import build_html, fold, search_index, search_units
-from pipeline.render import Reuse, back_matter
+from pipeline.render import back_matter
+from pipeline.reuse import Reuse
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, IndexEntry, Note, Part, Section
 
 CHROMIUM = os.environ.get("WIKIBIND_CHROMIUM", "/usr/bin/chromium")

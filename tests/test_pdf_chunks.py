@@ -30,7 +30,8 @@ from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEnt
 from pipeline.pdf import (PdfOptions, _folio_specimen, _laid_out_folios, build_pdf, chunk_digest, plan_chunks,
                           render_chunk, render_whole)
 from pipeline.pdfmerge import ANCHOR_SCHEME, _tree, _tree_items, _union_glyphs, _widths
-from pipeline.render import TEMPLATES, Reuse
+from pipeline.render import TEMPLATES
+from pipeline.reuse import Reuse
 from test_pdf import FILLER, book_of, destinations, fonts, link_targets, page_texts
 
 TITLES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]

@@ -1,25 +1,29 @@
-"""Assembly: the back-of-book index made from titles, redirects, categories and link texts."""
+"""Assembly: what an edit makes again, and the back-of-book index made from titles, redirects, categories and link texts."""
 from __future__ import annotations
 
 import time
 
+import pytest
+
+import pipeline.book
 from pipeline.book import assemble_book
 from pipeline.bookindex import MAX_TERM_WORDS, index_entries, index_groups, term_key
 from pipeline.clean import clean_article
 from pipeline.config import Selection
 from pipeline.convert import convert_articles
 from pipeline.model import Chapter, IndexEntry, Section
+from pipeline.reuse import Reuse
 
 LINK = '"<a   href="{href}" class="wikilink" title="t">"{text}</a>'
 
 
-def _book(pages: dict[str, str], selection: Selection | None = None):
+def _book(pages: dict[str, str], selection: Selection | None = None, reuse: Reuse | None = None):
     from pipeline.model import BookMeta
 
     articles = [clean_article(name, text) for name, text in pages.items()]
     return assemble_book(convert_articles([a for a in articles if not a.redirect]),
                          [a for a in articles if a.redirect], {}, BookMeta(date="2026-01-01T00:00:00Z"), [],
-                         selection)
+                         selection, reuse=reuse)
 
 
 PAGES = {
@@ -103,3 +107,45 @@ def test_index_of_a_thousand_chapters_is_quick() -> None:
     entries = index_entries(chapters)
     assert time.perf_counter() - started < 1.0  # about 0.07 s on a laptop: this catches a quadratic slip
     assert len(entries) == 1000 + 1000 + 12 + 25 * 50
+
+
+CITING = {**PAGES, "Bakunin.md": PAGES["Bakunin.md"] + "\nHe wrote.[^1]\n\n[^1]: Paul Avrich, *The Russian Anarchists* (1967).\n"}
+
+
+@pytest.fixture()
+def made(monkeypatch: pytest.MonkeyPatch) -> dict[str, list]:
+    """What assembly resolves and compiles (rather than reuses), watched through the functions it calls."""
+    seen: dict[str, list] = {"resolved": [], "compiled": []}
+    resolve, compile_ = pipeline.book.resolve_fragment, pipeline.book.compile_bibliography
+    monkeypatch.setattr(pipeline.book, "resolve_fragment",
+                        lambda fragment, *args: seen["resolved"].append(fragment.title) or resolve(fragment, *args))
+    monkeypatch.setattr(pipeline.book, "compile_bibliography",
+                        lambda chapters, **kw: seen["compiled"].append(len(chapters)) or compile_(chapters, **kw))
+    return seen
+
+
+@pytest.mark.parametrize("edit, resolved, compiled", [
+    ("\nOne more sentence.\n", ["Bakunin"], False),  # a note's text is unchanged: the bibliography is kept
+    ("\nMore.[^2]\n\n[^2]: Paul Avrich, *Anarchist Portraits* (1988).\n", ["Bakunin"], True),
+])
+def test_an_edit_resolves_its_own_chapter_again_and_the_book_is_as_if_made_afresh(
+        made: dict[str, list], edit: str, resolved: list[str], compiled: bool) -> None:
+    first = Reuse()
+    _book(CITING, reuse=first)
+    edited = {**CITING, "Bakunin.md": CITING["Bakunin.md"] + edit}
+    made["resolved"].clear(), made["compiled"].clear()
+    again = _book(edited, reuse=Reuse(first.kept))
+    assert made["resolved"] == resolved and bool(made["compiled"]) is compiled
+    assert again == _book(edited)
+    assert again.bibliography and all(note.sources for ch in again.chapters for note in ch.notes if "Avrich" in note.text)
+
+
+def test_a_new_page_resolves_every_chapter_again_as_links_to_it_now_land(made: dict[str, list]) -> None:
+    without = {name: text for name, text in CITING.items() if name != "Anarchism.md"}
+    first = Reuse()
+    before = _book(without, reuse=first)
+    assert before.stats["links"]["wanted"].get("Anarchism")
+    made["resolved"].clear()
+    again = _book(CITING, reuse=Reuse(first.kept))
+    assert sorted(made["resolved"]) == sorted(ch.title for ch in again.chapters)
+    assert again == _book(CITING) and not again.stats["links"]["wanted"].get("Anarchism")

@@ -4,8 +4,9 @@ from __future__ import annotations
 from lxml import etree
 
 from pipeline.model import Book, BookMeta, Chapter, IndexEntry, Part, Section
-from pipeline.render import (Reuse, back_matter, body_matter, contents, render_index, render_part,
+from pipeline.render import (back_matter, body_matter, contents, render_index, render_part,
                              render_sources)
+from pipeline.reuse import Reuse
 
 EPUB = "http://www.idpf.org/2007/ops"
 
