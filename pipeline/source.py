@@ -6,8 +6,11 @@ count.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import stat
+from functools import lru_cache
 from pathlib import Path
 
 from .clean import IMAGE_SUFFIXES
@@ -49,14 +52,29 @@ def list_sources(source_dir: Path) -> list[str]:
 
 def read_inside(source_dir: Path, name: str) -> bytes | None:
     """Return a file's bytes if it really lies inside the folder, else None."""
-    root = source_dir.resolve()
+    root = _resolved(source_dir)
     path = root / name
+    if path.parent == root:
+        # Right in the folder, opened without following a link: a regular file is inside.
+        # (Non-blocking, so a FIFO does not hang the build; it is no regular file.)
+        try:
+            with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as handle:
+                return handle.read() if stat.S_ISREG(os.fstat(handle.fileno()).st_mode) else None
+        except OSError as err:
+            if err.errno != errno.ELOOP:
+                return None
+            # a link: inside only if it leads inside, as below
     if not _inside(root, path):
         return None
     try:
         return path.read_bytes()
     except OSError:
         return None
+
+
+@lru_cache(maxsize=8)
+def _resolved(folder: Path) -> Path:
+    return folder.resolve()  # once per folder: a plan reads a thousand files from it
 
 
 def image_paths(source_dir: Path) -> list[Path]:
