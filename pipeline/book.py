@@ -11,7 +11,7 @@ from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment
-from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of
+from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of, image_names
 from .reuse import Reuse
 from .titles import normalize_title, slugify, unique
 
@@ -22,7 +22,6 @@ SOURCES_ID = "article-sources"
 OTHER_PART = "Other"  # with parts_by = "category": the part of the articles filed under no category
 
 _WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
-_IMG_SRC = re.compile(r'src="img:([^"]+)"')
 
 
 def title_sort_key(title: str) -> tuple[str, str]:
@@ -123,7 +122,7 @@ def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
     """A fragment's chapter, with the link counts, problems (missing images) and images resolving it gave."""
     stats = LinkStats()
     chapter = resolve_fragment(fragment, index, images, stats, external)
-    used = set(_IMG_SRC.findall(chapter.html + "".join(note.html for note in chapter.notes)))
+    used = {name for text in (chapter.html, *(note.html for note in chapter.notes)) for name in image_names(text)}
     return chapter, stats, fragment.problems, used
 
 

@@ -9,6 +9,7 @@ import string
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 from operator import sub
 
 from lxml import html as lxml_html
@@ -42,6 +43,7 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
     """
     reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
 
+    @cache  # an image shown twice is encoded once
     def data_uri(name: str) -> str:
         return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
 

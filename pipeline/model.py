@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
     "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "digest_of",
+    "image_refs", "image_names",
 ]
 
 
@@ -194,6 +196,29 @@ class Book:
         from .titles import slugify
 
         return slugify(self.meta.title) or "book"
+
+
+def image_refs(xhtml: str) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, NAME) for each `src="img:NAME"` of an <img> in sanitised XHTML.
+
+    Only inside a tag: a page's text may hold those very characters (a quote
+    is not escaped in text), never a tag (a "<" is).
+    """
+    at = xhtml.find("<img ")
+    while at != -1:
+        end = xhtml.find(">", at)
+        if end == -1:
+            return
+        src = xhtml.find(' src="img:', at, end)
+        close = xhtml.find('"', src + 10, end) if src != -1 else -1
+        if close > src + 10:
+            yield src + 1, close + 1, xhtml[src + 10:close]
+        at = xhtml.find("<img ", end)
+
+
+def image_names(xhtml: str) -> list[str]:
+    """The names of the images sanitised XHTML shows, in order."""
+    return [name for _, _, name in image_refs(xhtml)]
 
 
 def owner_of(anchor: str) -> str:

@@ -45,7 +45,7 @@ from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .html import media_type
-from .model import Book, BookMeta, Chapter, Note
+from .model import Book, BookMeta, Chapter, Note, image_names
 from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
@@ -416,13 +416,10 @@ def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions
         chapter = book.chapters[i]
         digest.update(repr((chapter, opens.get(chapter.id))).encode())  # content, not position
         shown = {name for text in (chapter.html, *(note.html for note in chapter.notes))
-                 for name in _IMAGE_SRC.findall(text)}  # footnotes are laid out in the chunk too
+                 for name in image_names(text)}  # footnotes are laid out in the chunk too
         for name in sorted(shown):
             digest.update(name.encode() + hashlib.sha256(book.images.get(name, b"")).digest())
     return digest.hexdigest()
-
-
-_IMAGE_SRC = re.compile(r'src="img:([^"]+)"')
 
 
 def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> RenderedChunk:

@@ -18,7 +18,7 @@ import jinja2
 from .bibliography import BIBLIOGRAPHY_ID
 from .book import SOURCES_ID, wiki_url
 from .bookindex import INDEX_ID, index_groups, term_key
-from .model import Book, Chapter, Part, digest_of
+from .model import Book, Chapter, Part, digest_of, image_refs
 from .reuse import Reuse
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
@@ -31,7 +31,6 @@ SOURCES_TITLE = "Article sources"
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _HREF = re.compile(r'href="#([^"]+)"')
-_IMG = re.compile(r'src="img:([^"]+)"')
 
 
 @cache
@@ -133,7 +132,7 @@ def _reads(book: Book, anchor: str) -> tuple:
     chapters = [(c.id, c.title, c.file) for c in book.chapters]
     if anchor == INDEX_ID:
         return book.index, chapters, [[(s.id, s.title) for s in c.sections] for c in book.chapters]
-    return chapters, book.base_url, book.meta
+    return chapters, book.base_url, book.meta.date[:10], book.meta.rights  # sources.xhtml.j2 shows the day only
 
 
 def _back(book: Book) -> list[tuple[str, str, Callable[..., str]]]:
@@ -158,8 +157,12 @@ def rewrite_links(xhtml: str, href_for: Callable[[str], str]) -> str:
 
 
 def rewrite_images(xhtml: str, src_for: Callable[[str], str]) -> str:
-    """Replace every `src="img:NAME"` with what the format needs."""
-    return _IMG.sub(lambda m: f'src="{src_for(m.group(1))}"', xhtml)
+    """Replace every image's `src="img:NAME"` with what the format needs."""
+    out, done = [], 0
+    for start, end, name in image_refs(xhtml):
+        out += [xhtml[done:start], f'src="{src_for(name)}"']
+        done = end
+    return "".join(out) + xhtml[done:] if out else xhtml
 
 
 @dataclass

@@ -64,7 +64,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, server: str):
 <svg onload="alert('v')"><image href="{server}/svg.png"/></svg>
 <img src="x" onerror="alert('e')"> {link.format("Broken")}
 
-Normal text with a note.[^1] And a dangling one.[^9]
+Normal text with a note.[^1] And a dangling one.[^9] Text that looks like our own image markup:
+src="img:Nothing.png" and `<img src="img:Nothing.png">`.
 
 [^1]: <script>alert('n')</script>Paul Avrich, *The Russian Anarchists* (1967)
 
@@ -100,6 +101,7 @@ def test_book_still_builds_and_status_is_1(hostile) -> None:
     assert hostile.status == 1
     assert hostile.report["articles"] == 3  # Hostile, Good, Latin1 (Café)
     assert all(Path(p).exists() for p in hostile.report["outputs"].values())
+    assert 'src="img:Nothing.png"' in hostile.output("html").read_text(encoding="utf-8")  # text, left as text
 
 
 def test_no_request_and_no_local_file_read(hostile) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from pipeline.model import Book, BookMeta, Chapter, IndexEntry, Part, Section
+from pipeline.model import Book, BookMeta, Chapter, IndexEntry, Part, Section, image_names
 from pipeline.render import (back_matter, body_matter, contents, render_index, render_part,
-                             render_sources)
+                             render_sources, rewrite_images)
 from pipeline.reuse import Reuse
 
 EPUB = "http://www.idpf.org/2007/ops"
@@ -117,7 +117,19 @@ def test_back_matter_is_reused_until_what_it_reads_changes() -> None:
     pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
     assert "Kapital" in pages["book-index"] and not pages["book-index"].endswith("<!-- kept -->")
     assert pages["article-sources"].endswith("<!-- kept -->")
+    book.meta.date = book.meta.date[:10] + "T23:59:59Z"  # a later edit the same day: the page shows the day only
+    assert back_matter(book, flavour="html", reuse=Reuse(marked))[-1][2].endswith("<!-- kept -->")
     book.meta.rights = "Public domain"
     pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
     assert "Public domain" in pages["article-sources"]
     assert back_matter(book, flavour="epub", reuse=Reuse(marked)) == back_matter(book, flavour="epub")
+
+
+def test_rewrite_images_replaces_each_image_and_leaves_text_that_looks_like_one() -> None:
+    page = ('<img src="img:a.png" alt=""/><p>src="img:x.png" and src="img:</p>'
+            '<img alt="b" src="img:b c.png"/><img src="img:"/><img alt="src=&quot;img:y.png&quot;"/>')
+    assert rewrite_images(page, str.upper) == \
+        ('<img src="A.PNG" alt=""/><p>src="img:x.png" and src="img:</p>'
+         '<img alt="b" src="B C.PNG"/><img src="img:"/><img alt="src=&quot;img:y.png&quot;"/>')
+    assert image_names(page) == ["a.png", "b c.png"]
+    assert rewrite_images("no images", str.upper) == "no images"
