@@ -25,7 +25,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import luigi
-from luigi.execution_summary import _partition_tasks  # the summary Luigi prints, as data
 
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
@@ -202,10 +201,14 @@ def _run(tasks: list[luigi.Task], args: argparse.Namespace) -> dict[str, set]:
     with progress(tasks, quiet=getattr(args, "quiet", False)):
         for attempt in range(attempts):
             result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="ERROR", **scheduler)
-            partition = _partition_tasks(result.worker)
-            ran["completed"] |= partition["completed"]
-            ran["already_done"] |= partition["already_done"] - ran["completed"]
-            if all(t.complete() for t in tasks) or partition["failed"]:
+            # The worker's record of (task, status, runnable): runnable is None where it reports a task it ran
+            # itself. (Luigi's own summary also counts a task another worker finished while this one was
+            # still scheduling: under luigid, it would be counted twice.)
+            history = result.worker._add_task_history
+            ran["completed"] |= {task for task, status, runnable in history if status == "DONE" and runnable is None}
+            ran["already_done"] |= {task for task, status, _ in history if status == "DONE"} - ran["completed"]
+            failed = {task for task, status, _ in history if status == "FAILED"} - ran["completed"]
+            if all(t.complete() for t in tasks) or failed:
                 break
             time.sleep(min(0.5 * (attempt + 1), 3.0))
     if not all(t.complete() for t in tasks):
