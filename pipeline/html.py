@@ -7,9 +7,10 @@ import json
 import re
 import string
 import unicodedata
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from operator import sub
 
 from lxml import html as lxml_html
@@ -53,13 +54,16 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
     sections = [render_part(item, flavour="html") if isinstance(item, Part) else chapter(item)
                 for item in body_matter(book)]
     sections += [body for _, _, body in back_matter(book, flavour="html", reuse=reuse)]
+    tree = contents(book)
+    toc = reuse.keep(("toc", tree), lambda: environment().get_template("html/toc.html.j2").render(entries=tree))
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
     index = json.dumps(search_index(book, reuse), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
-        meta=book.meta, contents=contents(book), sections=sections, count=len(book.chapters),
+        meta=book.meta, toc=toc, count=len(book.chapters),
+        sections=[rewrite_images(section, data_uri) for section in sections],  # here, not over the whole page: quicker
         css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"),
         js=(TEMPLATES / "html" / "book.js").read_text(encoding="utf-8"), index=index)
-    return rewrite_images(page, data_uri).encode("utf-8")
+    return page.encode("utf-8")
 
 
 def fold(text: str) -> str:
@@ -105,6 +109,7 @@ def _chapter_units(chapter: Chapter) -> list[tuple[str, str]]:
     return units
 
 
+@lru_cache(maxsize=1 << 16)  # gaps recur: a cache beats a table of every gap there can be
 def _vlq(number: int) -> str:
     # Base64 digits of 5 bits, least significant first; 32 in a digit says another follows.
     digits = ""
@@ -125,7 +130,8 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
     `sections` lists anchors grouped by chapter as [owner, local part, ...] ("" is the chapter
     itself). A word's units are numbered in reading order and stored in `words` as the gaps
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
-    base64 bitmap when that is shorter (common words).
+    base64 bitmap when that is shorter (common words). With `reuse`, the last build's index is
+    brought up to date: only the words of units that changed are filed and encoded again.
     """
     reuse = reuse or Reuse()
     units: list[tuple[str, str]] = []  # (anchor, its words)
@@ -133,29 +139,64 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
         units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c)))
     units += reuse.keep(("words", book.bibliography),
                         lambda: _words((entry.id, _text(entry.html)) for entry in book.bibliography))
-    postings: defaultdict[str, list[int]] = defaultdict(list)
-    for number, (_, words) in enumerate(units):
-        for word in words.split():
-            postings[word].append(number)
+    texts = [text for _, text in units]
+    postings, encoded, touched = _postings(texts, reuse.take("search index"))
+    for word in touched:
+        if word in postings:
+            encoded[word] = _encode(postings[word], len(units))
+        else:
+            encoded.pop(word, None)
+    reuse.leave("search index", (texts, postings, encoded))
     groups: list[list[str]] = []
     for anchor, _ in units:
         owner = owner_of(anchor)
         if not groups or groups[-1][0] != owner:
             groups.append([owner])
         groups[-1].append(anchor[len(owner) + 2:])
-    words, dense = {}, {}
-    bitmap_size = 4 * -(-((len(units) + 7) // 8) // 3)  # base64 characters of a bitmap over all units
-    digits = [_vlq(gap) for gap in range(len(units) + 1)]  # every gap there can be, looked up below
-    for word in sorted(postings):
-        numbers = postings[word]
-        # Every gap takes a character at least: a word in more units than that is surely dense.
-        gaps = "".join(map(digits.__getitem__, map(sub, numbers, [0, *numbers]))) \
-            if len(numbers) <= bitmap_size else ""
-        if gaps and len(gaps) <= bitmap_size:
-            words[word] = gaps
-        else:
-            bits = bytearray((len(units) + 7) // 8)
-            for n in numbers:
-                bits[n >> 3] |= 1 << (n & 7)
-            dense[word] = base64.b64encode(bits).decode("ascii")
-    return {"sections": groups, "words": words, "dense": dense}
+    ordered = sorted(encoded.items())
+    return {"sections": groups, "words": {word: code for word, (dense, code) in ordered if not dense},
+            "dense": {word: code for word, (dense, code) in ordered if dense}}
+
+
+def _postings(texts: list[str], last: tuple | None) -> tuple[dict[str, list[int]], dict[str, tuple[bool, str]],
+                                                             set[str]]:
+    """Each word's unit numbers, the encodings kept, and the words whose units are not the last build's.
+
+    `last` is the last build's (texts, postings, encodings). With as many units, only the units
+    whose words changed are filed again; otherwise (a unit more or less moves every number after
+    it, or there is no last build) every unit is, and every word is touched.
+    """
+    if last is not None and len(last[0]) == len(texts):
+        before, postings, encoded = last
+        touched: set[str] = set()
+        for number, (old, new) in enumerate(zip(before, texts)):
+            if old == new:
+                continue
+            old_words, new_words = set(old.split()), set(new.split())
+            for word in old_words - new_words:
+                postings[word].remove(number)
+                if not postings[word]:
+                    del postings[word]
+            for word in new_words - old_words:
+                insort(postings.setdefault(word, []), number)
+            touched |= old_words ^ new_words
+        return postings, encoded, touched
+    filed: defaultdict[str, list[int]] = defaultdict(list)
+    for number, text in enumerate(texts):
+        for word in text.split():
+            filed[word].append(number)
+    return dict(filed), {}, set(filed)
+
+
+def _encode(numbers: list[int], count: int) -> tuple[bool, str]:
+    """(dense, code) of a word's unit numbers: their gaps as base64 VLQs, or a bitmap over all `count` units if shorter."""
+    bitmap_size = 4 * -(-((count + 7) // 8) // 3)  # base64 characters of a bitmap over all units
+    # Every gap takes a character at least: a word in more units than that is surely dense.
+    if len(numbers) <= bitmap_size:
+        gaps = "".join(map(_vlq, map(sub, numbers, [0, *numbers])))
+        if len(gaps) <= bitmap_size:
+            return False, gaps
+    bits = bytearray((count + 7) // 8)
+    for n in numbers:
+        bits[n >> 3] |= 1 << (n & 7)
+    return True, base64.b64encode(bits).decode("ascii")

@@ -18,6 +18,8 @@ class Reuse:
 
     Each entry is keyed by a digest of whatever its making reads (a chapter's
     digest, the settings); `kept` holds what this build used, for the next one.
+    A result that is brought up to date rather than made again (an index) is
+    handed down by name instead: `take` it, patch it, `leave` it.
     """
 
     def __init__(self, previous: dict[str, object] | None = None) -> None:
@@ -63,3 +65,11 @@ class Reuse:
 
         data = self.keep(key, snapshot)
         return made[0] if made else pickle.loads(data)
+
+    def take(self, name: str) -> object | None:
+        """Take what the last build left under `name` (None if nothing): once, as the taker may change it."""
+        return self.previous.pop(name, None)
+
+    def leave(self, name: str, value: object) -> None:
+        """Leave `value` under `name` for the next build to take."""
+        self.kept[name] = value
