@@ -29,6 +29,7 @@ MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 _WORD = re.compile(r"[^\W_]+")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _TAG = re.compile(r"<[^>]*>")
+_SECTIONS = "\x00sections\x00"  # where the page's sections go: no text or template holds a NUL
 _BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
 
 
@@ -44,26 +45,31 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
     """
     reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
 
-    @cache  # an image shown twice is encoded once
-    def data_uri(name: str) -> str:
-        return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
+    def chapter(item: Chapter) -> bytes:
+        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html").encode("utf-8"))
 
-    def chapter(item: Chapter) -> str:
-        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html"))
-
-    sections = [render_part(item, flavour="html") if isinstance(item, Part) else chapter(item)
+    # Sections are kept and joined as UTF-8: a book's worth of text is not encoded again at each edit.
+    sections = [render_part(item, flavour="html").encode("utf-8") if isinstance(item, Part) else chapter(item)
                 for item in body_matter(book)]
-    sections += [body for _, _, body in back_matter(book, flavour="html", reuse=reuse)]
+    sections += [body.encode("utf-8") for _, _, body in back_matter(book, flavour="html", reuse=reuse)]
     tree = contents(book)
     toc = reuse.keep(("toc", tree), lambda: environment().get_template("html/toc.html.j2").render(entries=tree))
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
     index = json.dumps(search_index(book, reuse), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
-        meta=book.meta, toc=toc, count=len(book.chapters),
-        sections=[rewrite_images(section, data_uri) for section in sections],  # here, not over the whole page: quicker
+        meta=book.meta, toc=toc, count=len(book.chapters), sections=_SECTIONS,
         css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"),
         js=(TEMPLATES / "html" / "book.js").read_text(encoding="utf-8"), index=index)
-    return page.encode("utf-8")
+    head, tail = page.encode("utf-8").split(_SECTIONS.encode("utf-8"))
+
+    @cache  # an image shown twice is encoded once
+    def data_uri(name: str) -> str:
+        return f"data:{media_type(name)};base64," + base64.b64encode(book.images[name]).decode("ascii")
+
+    def with_images(section: bytes) -> bytes:
+        return rewrite_images(section.decode("utf-8"), data_uri).encode("utf-8") if b"<img " in section else section
+
+    return b"".join([head, *(with_images(section) + b"\n" for section in sections), tail])
 
 
 def fold(text: str) -> str:

@@ -64,7 +64,8 @@ def test_kept_renderings_serve_only_the_code_that_made_them(corpus: Path, tmp_pa
     assert build(corpus, out, "--format", "html").status == 0
     memo = out / ".cache" / "reuse" / "html.pickle"
     code = store.header(memo)["code"]
-    marked = {k: v.replace("</p>", "<!--kept--></p>") if isinstance(v, str) else v for k, v in store.load(memo).items()}
+    marked = {k: v.replace(b"</p>", b"<!--kept--></p>") if isinstance(v, bytes) else v  # chapters, as UTF-8
+              for k, v in store.load(memo).items()}
     for made_by, expected in (("an older wikibind", False), (code, True)):
         store.save(memo, marked, code=made_by)
         _edit(corpus, "Anarchism.md")
