@@ -113,8 +113,7 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
                 images={name: images[name] for name in sorted(used)}, stats=book_stats,
                 problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)),
                 parts=parts, base_url=selection.base_url,
-                index=reuse.fresh(("index", [c.digest for c in chapters]), lambda: index_entries(chapters))
-                if selection.index else [])
+                index=index_entries(chapters, reuse) if selection.index else [])
 
 
 def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],

@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Chapter, IndexEntry, owner_of
+from .reuse import Reuse
 
 __all__ = ["INDEX_ID", "MAX_TERM_WORDS", "index_entries", "index_groups", "term_key"]
 
@@ -49,8 +50,25 @@ class _Term:
     category: set[str] = field(default_factory=set)
 
 
-def index_entries(chapters: list[Chapter]) -> list[IndexEntry]:
-    """Return the book's index terms, sorted, each with the places it leads to in book order."""
+def index_entries(chapters: list[Chapter], reuse: Reuse | None = None) -> list[IndexEntry]:
+    """Return the book's index terms, sorted, each with the places it leads to in book order.
+
+    With `reuse`, the index is kept while no title, alias, category, heading or link changed.
+    """
+    reuse = reuse or Reuse()
+    links = [reuse.get(chapter, ("index links",), lambda c=chapter: _links(c)) for chapter in chapters]
+    reads = [(c.id, c.title, c.aliases, c.categories, [s.id for s in c.sections], own)
+             for c, own in zip(chapters, links)]
+    return reuse.keep(("index", reads), lambda: _entries(chapters, links))
+
+
+def _links(chapter: Chapter) -> list[tuple[str, str]]:
+    """A chapter's links to anchors of the book, as (anchor, inner markup)."""
+    return [link for markup in (chapter.html, *(note.html for note in chapter.notes)) if '<a href="#' in markup
+            for link in _LINK.findall(markup)]
+
+
+def _entries(chapters: list[Chapter], links: list[list[tuple[str, str]]]) -> list[IndexEntry]:
     order: dict[str, tuple[int, int]] = {}  # anchor -> (chapter, section): book order
     for n, chapter in enumerate(chapters):
         order[chapter.id] = (n, 0)
@@ -70,25 +88,22 @@ def index_entries(chapters: list[Chapter]) -> list[IndexEntry]:
             term.category.add(member)
 
     link_terms: dict[str, tuple[str, str]] = {}  # a link's inner markup -> (term, its key): texts recur
-    for chapter in chapters:
+    for chapter, own in zip(chapters, links):
         add(chapter.title, _TITLE, ref=chapter.id)
         for alias in chapter.aliases:
             add(alias, _ALIAS, ref=chapter.id)
         for category in chapter.categories:
             add(category, _CATEGORY, member=chapter.id)
-        for markup in (chapter.html, *(note.html for note in chapter.notes)):
-            if '<a href="#' not in markup:
+        for anchor, inner in own:
+            if anchor not in order:  # a note, a bibliography entry: not a wikilink to a chapter
                 continue
-            for anchor, inner in _LINK.findall(markup):
-                if anchor not in order:  # a note, a bibliography entry: not a wikilink to a chapter
-                    continue
-                found = link_terms.get(inner)
-                if found is None:
-                    text = _link_term(inner)
-                    found = link_terms[inner] = (text, term_key(text))
-                text, key = found
-                if text and key != titles[owner_of(anchor)]:
-                    add(text, _LINK_TEXT, ref=anchor, key=key)
+            found = link_terms.get(inner)
+            if found is None:
+                text = _link_term(inner)
+                found = link_terms[inner] = (text, term_key(text))
+            text, key = found
+            if text and key != titles[owner_of(anchor)]:
+                add(text, _LINK_TEXT, ref=anchor, key=key)
     entries = []
     for key, term in terms.items():
         (_, spelling), _ = min(term.spellings.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))

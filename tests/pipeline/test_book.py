@@ -149,3 +149,23 @@ def test_a_new_page_resolves_every_chapter_again_as_links_to_it_now_land(made: d
     again = _book(CITING, reuse=Reuse(first.kept))
     assert sorted(made["resolved"]) == sorted(ch.title for ch in again.chapters)
     assert again == _book(CITING) and not again.stats["links"]["wanted"].get("Anarchism")
+
+
+@pytest.mark.parametrize("edit, remade", [
+    ("\nOne more sentence.\n", False),
+    ("\nSee " + LINK.format(href="Karl_Marx.md", text="the bearded one") + ".\n", True),  # a new term
+])
+def test_the_index_is_made_again_only_when_what_it_reads_changed(monkeypatch: pytest.MonkeyPatch, edit: str,
+                                                                   remade: bool) -> None:
+    import pipeline.bookindex
+
+    made: list[int] = []
+    entries = pipeline.bookindex._entries
+    monkeypatch.setattr(pipeline.bookindex, "_entries", lambda chapters, links: made.append(1) or entries(chapters, links))
+    first = Reuse()
+    _book(CITING, reuse=first)
+    edited = {**CITING, "Bakunin.md": CITING["Bakunin.md"] + edit}
+    made.clear()
+    again = _book(edited, reuse=Reuse(first.kept))
+    assert bool(made) is remade
+    assert again.index == _book(edited).index and ("the bearded one" in _entries(again)) is remade
