@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 import luigi
@@ -52,6 +53,7 @@ class BuildFailed(Exception):
     """No book could be built (exit status 2); what was published stays as it was."""
 
 
+@cache  # the code does not change while it runs
 def code_digest(*, templates: bool) -> str:
     """Hash wikibind's own code (and templates): a new version invalidates the cache.
 

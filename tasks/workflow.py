@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import importlib
+import json
 import pickle
 import time
 from pathlib import Path
@@ -122,10 +123,16 @@ class _Chunk(_Cached):
     first article (boundaries are content-defined, so an edit does not move them).
     """
 
-    articles = luigi.ListParameter(significant=False)  # [(name, digest of its bytes and our code)]
+    # JSON of [(name, digest of its bytes and our code)]: a string, as Luigi freezes a list item by item
+    articles = luigi.Parameter(significant=False)
+
+    @cached_property
+    def listed(self) -> list[tuple[str, str]]:
+        """The chunk's articles: (name, digest)."""
+        return [(name, digest) for name, digest in json.loads(self.articles)]
 
     def _pointer(self) -> Path:
-        first = self.articles[0][0].encode("utf-8", "surrogateescape")
+        first = self.listed[0][0].encode("utf-8", "surrogateescape")
         return Path(self.cache) / self.kind / "latest" / hashlib.sha256(first).hexdigest()[:20]
 
     def _previous(self) -> tuple[object, dict[str, str]]:
@@ -138,7 +145,7 @@ class _Chunk(_Cached):
 
     def _unchanged(self, previous: dict[str, str]) -> set[str]:
         """Names of the chunk's articles whose digest is the one they had last time."""
-        return {name for name, d in self.articles if previous.get(name) == d}
+        return {name for name, d in self.listed if previous.get(name) == d}
 
     def save_chunk(self, value: Cleaned | Converted, started: float, **header: object) -> None:
         """Store the result and point the chunk at it."""
@@ -165,10 +172,10 @@ class CleanChunk(_Chunk):
         same = self._unchanged(before)
         kept = {a.file: a for a in previous.articles if a.file in same} if previous else {}
         kept_problems = [p for p in previous.problems if p.file in same] if previous else []
-        files, problems = read_sources(Path(self.source), [name for name, _ in self.articles if name not in kept])
+        files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
         fresh = {f.name: read_article(f) for f in files}
-        articles = [kept.get(name) or fresh[name] for name, _ in self.articles if name in kept or name in fresh]
-        self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.articles)), started)
+        articles = [kept.get(name) or fresh[name] for name, _ in self.listed if name in kept or name in fresh]
+        self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.listed)), started)
 
 
 class Converted(NamedTuple):
@@ -200,7 +207,7 @@ class ConvertChunk(_Chunk):
         problems = problems + [p for a in articles if not a.title for p in a.problems]
         fresh = iter(convert_articles([a for a in usable if a.file not in reuse]))
         fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
-        changed = [name for name, _ in self.articles if name not in same]
+        changed = [name for name, _ in self.listed if name not in same]
         self.save_chunk(Converted(fragments, redirects, problems, digests, changed), started, changed=changed)
 
 
@@ -240,7 +247,8 @@ class AssembleBook(_Cached):
                                "run the build again") from err
 
     def requires(self) -> list[ConvertChunk]:
-        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=a) for d, a in self.plan.chunks]
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a))
+                for d, a in self.plan.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
