@@ -1,6 +1,7 @@
 """Stage 3: assemble converted fragments into the Book every builder reads."""
 from __future__ import annotations
 
+import pickle
 import re
 import unicodedata
 import uuid
@@ -76,12 +77,13 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     # Everything a link or an image could land on: while it stays, an unchanged fragment resolves alike.
     world = digest_of((index.chapters, index.aliases, index.sections, external, sorted(images)))
     stats = LinkStats()
-    chapters, made_from, used = [], [], set()
+    chapters, made_from, parsed, used = [], [], [], set()
     for fragment in chosen:
         made_from.append(digest_of((fragment.digest or fragment, fragment.chapter_id, world)))
-        chapter, its_stats, its_problems, its_images = reuse.fresh(
+        chapter, its_stats, its_problems, its_images, its_parsed = reuse.fresh(
             ("chapter", made_from[-1]), lambda f=fragment: _resolve(f, index, images, external))
         chapters.append(chapter)
+        parsed.append(its_parsed)
         stats.add(its_stats)
         problems += its_problems
         used |= its_images
@@ -90,7 +92,7 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         aliases.setdefault(index.chapters[target], []).append(alias)
     for chapter in chapters:
         chapter.aliases = sorted(aliases.get(chapter.id, []))
-    bibliography, bib_counts = _bibliography(chapters, meta.csl_style, references or [], problems, reuse)
+    bibliography, bib_counts = _bibliography(chapters, parsed, meta.csl_style, references or [], problems, reuse)
     for chapter, source in zip(chapters, made_from):  # final now (the bibliography wrote into the notes)
         for note in chapter.notes:
             note.parsed = None  # the bibliography's alone: no builder carries it
@@ -117,20 +119,33 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
 
 
 def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
-             external: dict[str, str]) -> tuple[Chapter, LinkStats, list[Problem], set[str]]:
-    """A fragment's chapter, with the link counts, problems (missing images) and images resolving it gave."""
+             external: dict[str, str]) -> tuple[Chapter, LinkStats, list[Problem], set[str], bytes]:
+    """A fragment's chapter, with the link counts, problems (missing images) and images resolving it gave.
+
+    Its notes' parsed citations come apart, pickled: only compiling the bibliography
+    reads them, and a kept chapter loads much quicker without them.
+    """
     stats = LinkStats()
     chapter = resolve_fragment(fragment, index, images, stats, external)
     used = {name for text in (chapter.html, *(note.html for note in chapter.notes)) for name in image_names(text)}
-    return chapter, stats, fragment.problems, used
+    parsed = pickle.dumps([note.parsed for note in chapter.notes], protocol=pickle.HIGHEST_PROTOCOL)
+    for note in chapter.notes:
+        note.parsed = None
+    return chapter, stats, fragment.problems, used, parsed
 
 
-def _bibliography(chapters: list[Chapter], style: str, references: list[dict], problems: list[Problem],
-                  reuse: Reuse) -> tuple[list[BibEntry], dict[str, int]]:
-    """compile_bibliography, kept while the notes, the style and the references stay as they were."""
+def _bibliography(chapters: list[Chapter], parsed: list[bytes], style: str, references: list[dict],
+                  problems: list[Problem], reuse: Reuse) -> tuple[list[BibEntry], dict[str, int]]:
+    """compile_bibliography, kept while the notes, the style and the references stay as they were.
+
+    `parsed` holds each chapter's notes' parsed citations, pickled (see _resolve).
+    """
     notes = [note for chapter in chapters for note in chapter.notes]
 
     def compile_() -> tuple[list[BibEntry], dict[str, int], list[tuple[list[str], str | None]], list[Problem]]:
+        for chapter, pickled in zip(chapters, parsed):
+            for note, its_parsed in zip(chapter.notes, pickle.loads(pickled)):
+                note.parsed = its_parsed
         before = [note.html for note in notes]
         found: list[Problem] = []
         entries, counts = compile_bibliography(chapters, style=style, references=references, problems=found)
