@@ -96,8 +96,10 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     for chapter, source in zip(chapters, made_from):  # final now (the bibliography wrote into the notes)
         for note in chapter.notes:
             note.parsed = None  # the bibliography's alone: no builder carries it
-        # What the chapter is made from, quicker to digest than the chapter itself.
-        chapter.digest = digest_of((source, chapter.aliases, [(note.sources, note.html) for note in chapter.notes]))
+        # A digest of its content, kept by what it is made from (quicker to digest than the chapter):
+        # a chapter resolved again alike (another page gained a heading) keeps its digest.
+        made = (source, chapter.aliases, [(note.sources, note.html) for note in chapter.notes])
+        chapter.digest = reuse.keep(("digest", made), lambda c=chapter: digest_of(c))
     book_stats = {
         "articles": len(chapters),
         "redirects": len(redirects),

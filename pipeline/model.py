@@ -115,7 +115,7 @@ class Chapter:
     notes: list[Note]
     categories: list[str]
     aliases: list[str] = field(default_factory=list)  # redirect titles
-    digest: str = ""  # changes whenever the above does, set at assembly (whoever changes a chapter later clears it): reuse key
+    digest: str = ""  # of everything above, set at assembly (whoever changes a chapter later clears it): reuse key
 
 
 @dataclass

@@ -242,7 +242,22 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
 
     book: Summary = load_header(tasks[0].requires().output())["summary"]
     with _lock(out, args.quiet) if args.scheduler_url else nullcontext():
-        return _publish(args, book, tasks, ran, out, started)
+        status = _publish(args, book, tasks, ran, out, started)
+        store.prune(cache, _live(tasks, cache))
+        return status
+
+
+def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
+    """The cache entries a build used: what its next run (an edit, a no-op) reads."""
+    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", *(Path(cache) / "reuse").glob("*.pickle")}
+    todo: list[luigi.Task] = list(tasks)
+    while todo:
+        task = todo.pop()
+        live.add(Path(task.output().path))
+        todo += luigi.task.flatten(task.requires())
+        if isinstance(task, BuildFormat):  # the PDF's chunks are found while it runs: it lists them
+            live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in load_header(task.output()).get("chunks", [])}
+    return live
 
 
 def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], ran: dict[str, set],

@@ -13,12 +13,13 @@ import hashlib
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save", "load", "header", "is_valid", "write_atomic", "CorruptEntry"]
+__all__ = ["save", "load", "header", "is_valid", "write_atomic", "prune", "CorruptEntry"]
 
 
 class CorruptEntry(Exception):
@@ -131,3 +132,43 @@ def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def prune(cache: Path, live: set[Path]) -> int:
+    """Keep the cache from growing with every rebuild; return how many entries were deleted.
+
+    `live` are the entries the build just made or used: they are marked used
+    now. Of the others, the most recently used are kept up to as many bytes
+    again as the live ones (another format's, another book's, a concurrent
+    build's: they cost little to keep), the rest deleted. A crashed write's
+    leftovers go too, once an hour old.
+    """
+    now = time.time()
+    for path in live:
+        try:
+            os.utime(path)
+            if str(path) in _verified:  # still the content verified: only its time changed
+                _verified[str(path)] = _signature(path.stat())
+        except OSError:
+            pass
+    sized: list[tuple[float, int, Path]] = []
+    budget = 0
+    for path in cache.glob("*/*"):
+        try:
+            stat = path.lstat()
+        except OSError:
+            continue
+        if path.name.endswith(".part"):
+            if now - stat.st_mtime > 3600:
+                path.unlink(missing_ok=True)
+        elif path in live:
+            budget += stat.st_size
+        elif path.suffix == ".pickle" and path.is_file():
+            sized.append((stat.st_mtime, stat.st_size, path))
+    deleted = 0
+    for _, size, path in sorted(sized, key=lambda entry: -entry[0]):  # most recently used first
+        budget -= size
+        if budget < 0:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted

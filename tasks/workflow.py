@@ -333,7 +333,8 @@ class BuildFormat(_Cached):
                       for run in plan_chunks(book)]
             yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
             started = time.perf_counter()
-            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, reuse=reuse), started)
+            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, reuse=reuse), started,
+                      chunks=[c.digest for c in chunks])
         else:
             self.save(builder(self.fmt)(book, reuse=reuse), started)
         self.keep(self.fmt, self.code, reuse)

@@ -57,6 +57,22 @@ def test_noop_and_one_article_edited(corpus: Path, tmp_path: Path) -> None:
         {f: edited.output(f).read_bytes() for f in ("epub", "html")}
 
 
+def test_the_cache_does_not_grow_with_every_rebuild(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    def size() -> int:
+        return sum(p.stat().st_size for p in (out / ".cache").rglob("*") if p.is_file())
+
+    assert build(corpus, out, "--format", "epub", "--format", "html").status == 0
+    first = size()  # all of it used by the build
+    for _ in range(6):
+        _edit(corpus, "Anarchism.md")
+        edited = build(corpus, out, "--format", "epub", "--format", "html")
+        assert edited.status == 0 and edited.report["tasks"]["run"] == 5  # still incremental
+    assert size() < 2.2 * first
+    assert len(list((out / ".cache" / "book").glob("*.pickle"))) < 7
+
+
 def test_kept_renderings_serve_only_the_code_that_made_them(corpus: Path, tmp_path: Path) -> None:
     from tasks import store
 

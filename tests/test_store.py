@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,21 @@ def test_the_header_is_read_alone_once_the_entry_is_verified(tmp_path: Path, mon
     monkeypatch.setattr(builtins, "open", watched_open)
     assert store.header(path) == {"summary": ("slug", 3)}
     assert reads and all(0 <= size < 1000 for size in reads)  # never the million-byte value
+
+
+def test_prune_keeps_what_was_used_and_as_much_again_of_the_most_recent(tmp_path: Path) -> None:
+    def entry(kind: str, name: str, size: int, age: float) -> Path:
+        path = tmp_path / kind / f"{name}.pickle"
+        store.save(path, b"x" * size)
+        stamp = time.time() - age
+        os.utime(path, (stamp, stamp))
+        return path
+
+    live = {entry("book", "now", 1000, 5000), entry("out", "now", 1000, 5000)}  # used long ago, and again now
+    recent, older, oldest = entry("book", "recent", 900, 10), entry("out", "older", 900, 20), entry("book", "old", 900, 30)
+    stale = tmp_path / "book" / ".now.pickle.abc.part"
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    assert store.prune(tmp_path, live) == 1
+    assert all(p.exists() for p in (*live, recent, older)) and not oldest.exists() and not stale.exists()
+    assert all(time.time() - p.stat().st_mtime < 60 for p in live) and all(store.is_valid(p) for p in live)

@@ -169,3 +169,15 @@ def test_the_index_is_made_again_only_when_what_it_reads_changed(monkeypatch: py
     again = _book(edited, reuse=Reuse(first.kept))
     assert bool(made) is remade
     assert again.index == _book(edited).index and ("the bearded one" in _entries(again)) is remade
+
+
+def test_a_new_heading_resolves_every_chapter_again_but_only_its_own_digest_changes(made: dict[str, list]) -> None:
+    first = Reuse()
+    before = {ch.id: ch.digest for ch in _book(CITING, reuse=first).chapters}
+    edited = {**CITING, "Bakunin.md": CITING["Bakunin.md"] + "\n## Exile\n\nIn Siberia.\n"}
+    made["resolved"].clear()
+    again = _book(edited, reuse=Reuse(first.kept))
+    assert len(made["resolved"]) == len(again.chapters)  # a link anywhere may name the new section
+    after = {ch.id: ch.digest for ch in again.chapters}
+    assert [cid for cid in after if after[cid] != before[cid]] == ["ch-bakunin"]  # builders re-render it alone
+    assert again == _book(edited)
