@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
+from functools import cache
+from operator import attrgetter
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
@@ -23,8 +25,25 @@ __all__ = [
 ]
 
 
+class Plain:
+    """A dataclass pickled as its class and field values in order, not as a dict of attributes.
+
+    It unpickles twice as fast, and a book is a hundred thousand of them,
+    (un)pickled at every stage. All fields must be __init__ arguments.
+    """
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        """Pickle as a call of the class with every field's value."""
+        return type(self), _field_values(type(self))(self)
+
+
+@cache
+def _field_values(cls: type) -> Callable[[object], tuple]:
+    return attrgetter(*(f.name for f in fields(cls)))
+
+
 @dataclass(frozen=True)
-class Problem:
+class Problem(Plain):
     """Something wrong with one input file, said so a person understands it."""
 
     file: str
@@ -37,7 +56,7 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class SourceFile:
+class SourceFile(Plain):
     """One file of the export as read from disk: its name and raw bytes."""
 
     name: str  # path relative to the source folder, POSIX separators
@@ -45,7 +64,7 @@ class SourceFile:
 
 
 @dataclass
-class Article:
+class Article(Plain):
     """One wiki page with the export's damage undone.
 
     `markdown` is GitHub-flavoured Markdown in which every wikilink is
@@ -63,7 +82,7 @@ class Article:
 
 
 @dataclass
-class Section:
+class Section(Plain):
     """A heading inside a chapter."""
 
     level: int  # 2 for ##, 3 for ###, ...
@@ -72,7 +91,7 @@ class Section:
 
 
 @dataclass
-class Note:
+class Note(Plain):
     """A footnote of a chapter, numbered as in the source page."""
 
     label: str
@@ -85,7 +104,7 @@ class Note:
 
 
 @dataclass
-class Fragment:
+class Fragment(Plain):
     """An article converted to XHTML, with its links not yet resolved.
 
     Wikilinks are still ``href="wiki:…"``; heading and note ids are already
@@ -104,7 +123,7 @@ class Fragment:
 
 
 @dataclass
-class Chapter:
+class Chapter(Plain):
     """A chapter of the book: XHTML body with every link resolved."""
 
     id: str
@@ -119,7 +138,7 @@ class Chapter:
 
 
 @dataclass
-class Citation:
+class Citation(Plain):
     """One note that cites a bibliography entry."""
 
     chapter_id: str
@@ -129,7 +148,7 @@ class Citation:
 
 
 @dataclass
-class BibEntry:
+class BibEntry(Plain):
     """One distinct source cited somewhere in the book."""
 
     id: str
@@ -141,7 +160,7 @@ class BibEntry:
 
 
 @dataclass
-class BookMeta:
+class BookMeta(Plain):
     """Bibliographic facts about the book itself."""
 
     title: str = "Wiki Book"
@@ -158,7 +177,7 @@ class BookMeta:
 
 
 @dataclass
-class Part:
+class Part(Plain):
     """A part of the book: a titled run of consecutive chapters."""
 
     title: str
@@ -167,7 +186,7 @@ class Part:
 
 
 @dataclass
-class IndexEntry:
+class IndexEntry(Plain):
     """One term of the back-of-book index and the places it leads to."""
 
     term: str
@@ -176,7 +195,7 @@ class IndexEntry:
 
 
 @dataclass
-class Book:
+class Book(Plain):
     """Everything a builder needs, and nothing it would have to re-derive."""
 
     meta: BookMeta
