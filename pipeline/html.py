@@ -7,6 +7,7 @@ import json
 import re
 import string
 import unicodedata
+from array import array
 from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -164,7 +165,7 @@ def search_index(book: Book, reuse: Reuse | None = None) -> dict:
             "dense": {word: code for word, (dense, code) in ordered if dense}}
 
 
-def _postings(texts: list[str], last: tuple | None) -> tuple[dict[str, list[int]], dict[str, tuple[bool, str]],
+def _postings(texts: list[str], last: tuple | None) -> tuple[dict[str, array], dict[str, tuple[bool, str]],
                                                              set[str]]:
     """Each word's unit numbers, the encodings kept, and the words whose units are not the last build's.
 
@@ -184,17 +185,18 @@ def _postings(texts: list[str], last: tuple | None) -> tuple[dict[str, list[int]
                 if not postings[word]:
                     del postings[word]
             for word in new_words - old_words:
-                insort(postings.setdefault(word, []), number)
+                insort(postings.setdefault(word, array("i")), number)
             touched |= old_words ^ new_words
         return postings, encoded, touched
     filed: defaultdict[str, list[int]] = defaultdict(list)
     for number, text in enumerate(texts):
         for word in text.split():
             filed[word].append(number)
-    return dict(filed), {}, set(filed)
+    # Arrays, not lists: kept for the next build, they pickle as bytes, not int by int.
+    return {word: array("i", numbers) for word, numbers in filed.items()}, {}, set(filed)
 
 
-def _encode(numbers: list[int], count: int) -> tuple[bool, str]:
+def _encode(numbers: array, count: int) -> tuple[bool, str]:
     """(dense, code) of a word's unit numbers: their gaps as base64 VLQs, or a bitmap over all `count` units if shorter."""
     bitmap_size = 4 * -(-((count + 7) // 8) // 3)  # base64 characters of a bitmap over all units
     # Every gap takes a character at least: a word in more units than that is surely dense.
