@@ -146,7 +146,7 @@ def _source_date(source: Path, names: list[str]) -> str:
 def publish(data: bytes, path: Path) -> bool:
     """Put `data` at `path` atomically; False when the file already holds it."""
     try:
-        if path.read_bytes() == data:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:  # a size tells most changes apart
             return False
     except OSError:
         pass
