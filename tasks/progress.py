@@ -21,7 +21,7 @@ def _stages(tasks: list[luigi.Task]) -> list[tuple[str, list[luigi.Task], list[i
     book = tasks[0].requires() if hasattr(tasks[0], "fmt") else tasks[0]
     converts = book.requires()
     cleans = [c.requires() for c in converts]
-    sizes = [len(c.articles) for c in converts]
+    sizes = [len(c.listed) for c in converts]
     stages = [("cleaning", cleans, sizes), ("converting", converts, sizes), ("assembling", [book], [0])]
     if hasattr(tasks[0], "fmt"):
         stages += [(f"building {t.fmt}", [t], [0]) for t in tasks]

@@ -102,6 +102,16 @@ def test_check_lists_problems_by_file(small: Path, capsys: pytest.CaptureFixture
     assert not list(small.glob(".*")) and not (small / "output").exists()  # check writes nothing there
 
 
+def test_progress_counts_the_articles(small: Path, tmp_path: Path) -> None:
+    from tasks.cli import load_config, plan
+    from tasks.progress import _stages
+
+    tasks = plan(small, tmp_path / "cache", ["html"], load_config(small, None, None))
+    stages = _stages(tasks)
+    assert [label for label, _, _ in stages] == ["cleaning", "converting", "assembling", "building html"]
+    assert sum(stages[0][2]) == len(list(small.glob("*.md")))
+
+
 def _lines(proc: subprocess.Popen) -> Callable[[], str]:
     """Read a process's output line by line, failing instead of hanging after two minutes."""
     lines: queue.Queue[str] = queue.Queue()
