@@ -119,8 +119,9 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
             documents[item.id] = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
         else:
             documents[item.id] = reuse.get(item, context, lambda item=item: chapter(item))
-    for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse):
-        documents[doc_id] = document(doc_id, title, "backmatter", body)
+    for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse):  # large: kept too
+        documents[doc_id] = reuse.keep((doc_id, title, body, context),
+                                       lambda: document(doc_id, title, "backmatter", body))
     text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, b"")) for doc_id in documents]
 
     entries = contents(book, depth=3)

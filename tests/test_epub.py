@@ -531,8 +531,8 @@ def test_reuse_keeps_unchanged_chapters_and_changes_nothing(monkeypatch: pytest.
     first = Reuse()
     plain = build_epub(_book())
     assert build_epub(_book(), reuse=first) == plain
-    # Each chapter, each back-matter page, the drawn cover and what ebooklib wrote.
-    assert len(first.kept) == 2 + len(back_matter(_book(), flavour="epub")) + 1 + 1
+    # Each chapter, each back-matter page (its markup and its document), the drawn cover and what ebooklib wrote.
+    assert len(first.kept) == 2 + 2 * len(back_matter(_book(), flavour="epub")) + 1 + 1
     # Mark every kept document: a later build must take unchanged chapters from the cache ...
     def mark(value: object) -> object:  # a kept document, its text changed and packed again
         if not isinstance(value, Packed):
