@@ -25,6 +25,7 @@ class Reuse:
     def __init__(self, previous: dict[str, object] | None = None) -> None:
         self.previous = previous or {}
         self.kept: dict[str, object] = {}
+        self.left: set[str] = set()  # the names in `kept` (the rest are digests of what made them)
 
     def get(self, chapter: Chapter, context: tuple, make: Callable[[], object]) -> object:
         """Return the rendering of `chapter` in `context`, made only when no build made it before."""
@@ -73,3 +74,4 @@ class Reuse:
     def leave(self, name: str, value: object) -> None:
         """Leave `value` under `name` for the next build to take."""
         self.kept[name] = value
+        self.left.add(name)

@@ -25,18 +25,19 @@ from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
+import jinja2
 import luigi
 
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
 from pipeline.model import Book
-from pipeline.render import TEMPLATES
+from pipeline.render import TEMPLATES, environment
 from pipeline.source import digest, image_paths, list_sources, read_inside
 
-from . import store
+from . import memo, store
 from .progress import progress
 from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
-                       load_header, load_value)
+                       load_book, load_header, load_value)
 
 __all__ = ["main", "plan", "CHUNK_SIZE"]
 
@@ -238,6 +239,9 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
     tasks = plan(source, cache, formats, load_config(source, args.config, args.title, args.csl,
                                                          args.paper, args.duplex, args.crop_marks))
+    # Templates compiled once, not in every task's process (keyed by their source, so an edit recompiles).
+    (cache / "jinja").mkdir(exist_ok=True)
+    environment().bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache / "jinja"))
     ran = _run(tasks, args)
 
     book: Summary = load_header(tasks[0].requires().output())["summary"]
@@ -249,7 +253,8 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
 
 def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     """The cache entries a build used: what its next run (an edit, a no-op) reads."""
-    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", *(Path(cache) / "reuse").glob("*.pickle")}
+    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle",
+            *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
     todo: list[luigi.Task] = list(tasks)
     while todo:
         task = todo.pop()
@@ -301,7 +306,7 @@ def check(args: argparse.Namespace) -> int:
     source, _, cache = _prepare(args)
     task = plan_book(source, cache, load_config(source, args.config, None))
     _run([task], args)
-    book: Book = load_value(task.output())
+    book: Book = load_book(task.output())
     by_file: dict[str, list[str]] = {}
     for problem in book.problems:
         by_file.setdefault(problem.file, []).append(f"{problem.severity}: {problem.message}")

@@ -14,12 +14,12 @@ import os
 import pickle
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["save", "load", "header", "is_valid", "write_atomic", "prune", "CorruptEntry"]
+__all__ = ["save", "load", "entry", "header", "is_valid", "write_atomic", "prune", "no_collection", "CorruptEntry"]
 
 
 class CorruptEntry(Exception):
@@ -38,7 +38,8 @@ def _signature(stat: os.stat_result) -> tuple[int, ...]:
 
 
 @contextmanager
-def _no_collection() -> Iterator[None]:
+def no_collection() -> Iterator[None]:
+    """Pause the cyclic collector (while (un)pickling)."""
     # (Un)pickling a book makes or walks a few hundred thousand objects; the cyclic
     # collector would scan them over and over meanwhile (3x the time), finding nothing.
     enabled = gc.isenabled()
@@ -52,11 +53,14 @@ def _no_collection() -> Iterator[None]:
 
 def save(path: Path, value: Any, **header: Any) -> None:
     """Write `value` (and small `header` fields) to `path` atomically, with its checksum."""
-    with _no_collection():
+    with no_collection():
         head = pickle.dumps(header, protocol=pickle.HIGHEST_PROTOCOL)
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = b"".join((_MARK, len(head).to_bytes(8, "big"), head, body))
-    write_atomic(path, hashlib.sha256(payload).digest() + payload, sync=False)
+    pieces = (_MARK, len(head).to_bytes(8, "big"), head, body)
+    checksum = hashlib.sha256()
+    for piece in pieces:  # not joined: a book-sized value is not copied twice more
+        checksum.update(piece)
+    write_atomic(path, (checksum.digest(), *pieces), sync=False)
     _verified[str(path)] = _signature(path.stat())
 
 
@@ -64,8 +68,16 @@ def load(path: Path) -> Any:
     """Read a cache entry's value, raising CorruptEntry when it does not verify."""
     payload = _verified_payload(path)
     start = _body_start(path, payload)
-    with _no_collection():
+    with no_collection():
         return pickle.loads(payload[start:])
+
+
+def entry(path: Path) -> tuple[dict[str, Any], Any]:
+    """Read a cache entry's header and value at one go, raising CorruptEntry when it does not verify."""
+    payload = _verified_payload(path)
+    start = _body_start(path, payload)
+    with no_collection():
+        return pickle.loads(payload[len(_MARK) + 8:start]), pickle.loads(payload[start:])
 
 
 def header(path: Path) -> dict[str, Any]:
@@ -113,8 +125,8 @@ def _verified_payload(path: Path) -> memoryview:
     return payload
 
 
-def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place.
+def write_atomic(path: Path, data: bytes | Iterable[bytes], *, sync: bool = True) -> None:
+    """Write `data` (bytes, or pieces of it) to a temporary file beside `path`, then rename it into place.
 
     `sync` flushes it to disk first; cache entries skip that, as their checksum
     catches what a crash could leave half-written.
@@ -123,7 +135,7 @@ def write_atomic(path: Path, data: bytes, *, sync: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines([data] if isinstance(data, bytes) else data)
             if sync:
                 handle.flush()
                 os.fsync(handle.fileno())

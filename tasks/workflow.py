@@ -16,6 +16,7 @@ import pickle
 import time
 from pathlib import Path
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cached_property
 from typing import NamedTuple
 
@@ -32,10 +33,10 @@ from pipeline.reuse import Reuse
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 from pipeline.source import digest as source_digest
 
-from . import store
+from . import memo, store
 
 __all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "Plan", "AssembleBook", "Summary", "RenderPdfChunk", "BuildFormat",
-           "FORMATS", "load_value", "load_header"]
+           "FORMATS", "StoredBook", "load_book", "load_value", "load_header"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
@@ -74,18 +75,11 @@ class _Cached(luigi.Task):
 
     def kept(self, name: str, code: str) -> Reuse:
         """What the last run of this kind of task kept for the next (see Reuse), if the same code made it."""
-        try:  # what other code or templates than ours made is of no use
-            memo = self._memo(name)
-            return Reuse(store.load(memo) if store.header(memo).get("code") == code else {})
-        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            return Reuse()
+        return memo.load(Path(self.cache), name, code)
 
     def keep(self, name: str, code: str, reuse: Reuse) -> None:
         """Store what this run used, for the next."""
-        store.save(self._memo(name), reuse.kept, code=code)
-
-    def _memo(self, name: str) -> Path:
-        return Path(self.cache) / "reuse" / f"{name}.pickle"
+        memo.save(Path(self.cache), name, code, reuse)
 
 
 def load_value(target: luigi.LocalTarget) -> object:
@@ -100,6 +94,36 @@ def load_value(target: luigi.LocalTarget) -> object:
 def load_header(target: luigi.LocalTarget) -> dict:
     """Return what a task stored beside its value: `seconds`, and its own fields."""
     return store.header(Path(target.path))
+
+
+class StoredBook(NamedTuple):
+    """The book as assembly stores it: each chapter pickled on its own and kept by its digest.
+
+    An edit then pickles the chapters it changed, not a book's worth of them
+    (the rest are copied as bytes); `load_book` puts the book back together.
+    """
+
+    book: Book  # without its chapters
+    chapters: list[bytes]
+
+    @classmethod
+    def of(cls, book: Book, reuse: Reuse) -> StoredBook:
+        """Pack `book`, taking the pickled chapters an earlier build kept."""
+        chapters = [reuse.keep(("pickled", c.digest), lambda c=c: pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
+                    for c in book.chapters]
+        return cls(replace(book, chapters=[]), chapters)
+
+    def unpack(self) -> Book:
+        """The book, chapters and all."""
+        with store.no_collection():
+            return replace(self.book, chapters=[pickle.loads(chapter) for chapter in self.chapters])
+
+
+def load_book(target: luigi.LocalTarget) -> Book:
+    """Return the book AssembleBook stored."""
+    book = store.load(Path(target.path)).unpack()
+    gc.freeze()  # as load_value
+    return book
 
 
 class Summary(NamedTuple):
@@ -278,7 +302,7 @@ class AssembleBook(_Cached):
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
                              references, reuse)
         book.cover = cover
-        self.save(book, started, summary=Summary.of(book))
+        self.save(StoredBook.of(book, reuse), started, summary=Summary.of(book))
         self.keep("book", self.plan.code, reuse)
 
 
@@ -301,7 +325,7 @@ class RenderPdfChunk(_Cached):
         from pipeline.pdf import PdfOptions, render_chunk
 
         started = time.perf_counter()
-        book = load_value(self.input())
+        book = load_book(self.input())
         self.save(render_chunk(book, list(self.chapters), PdfOptions(**_thaw(self.options))), started)
 
 
@@ -322,7 +346,7 @@ class BuildFormat(_Cached):
 
     def run(self) -> Iterator[list[RenderPdfChunk]]:
         started = time.perf_counter()
-        book, options = load_value(self.input()), _thaw(self.options)
+        book, options = load_book(self.input()), _thaw(self.options)
         reuse = self.kept(self.fmt, self.code)  # renderings an edit leaves as they were
         if self.fmt == "pdf":
             from pipeline.pdf import PdfOptions, assemble_pdf, plan_chunks

@@ -112,7 +112,7 @@ def book_of(built) -> Book:
     from tasks import store
 
     (path,) = (built.out / ".cache" / "book").glob("*.pickle")
-    return store.load(path)
+    return store.load(path).unpack()
 
 
 # --- fast: markup and files, no rendering -------------------------------------------------
