@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
 from markupsafe import Markup
@@ -162,10 +163,26 @@ def _declare_used_widths(build: Callable[..., object]) -> Callable[..., object]:
     return wrapped
 
 
+def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
+    """pydyf 0.13's PDF.page_references, made once per page count instead of at every call.
+
+    WeasyPrint's tagging asks for it once per tagged element, and pydyf builds
+    the reference of every page each time: quadratic in a chunk's pages.
+    """
+    kids = pdf.pages["Kids"]
+    made = pdf.__dict__.get("_wikibind_page_references")
+    if made is None or made[0] != len(kids):
+        made = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        pdf.__dict__["_wikibind_page_references"] = made
+    return made[1]
+
+
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
     _block._linebox_layout = _keep_footnotes_of_kept_lines(_block._linebox_layout)
     _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
     _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
+if pydyf.__version__ == "0.13.0":  # checked against it: its page_references is the one above, slower
+    pydyf.PDF.page_references = property(_page_references)
 
 
 class BookFetcher(URLFetcher):

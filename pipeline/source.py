@@ -81,7 +81,7 @@ def _resolved(folder: Path) -> Path:
 def image_paths(source_dir: Path) -> list[Path]:
     """Return every image file that really lies inside the folder, sorted."""
     root = source_dir.resolve()
-    return [p for p in sorted(root.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES and _inside(root, p)]
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and _inside(root, p))
 
 
 def read_sources(source_dir: Path, names: list[str]) -> tuple[list[SourceFile], list[Problem]]:
