@@ -35,6 +35,7 @@ from pipeline.render import TEMPLATES, environment
 from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import memo, store
+from .hashes import FileHashes
 from .progress import progress
 from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
                        load_book, load_header, load_value)
@@ -110,12 +111,17 @@ def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
     names = list_sources(source)
     if not names:
         raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
+    hashes = FileHashes(_hashes_path(cache))
     chunks = []
     for group in chunk_names(names):
         articles = [(name, digest(code, name.encode("utf-8", "surrogateescape"),
-                                  read_inside(source, name) or b"\0refused")) for name in group]
+                                  hashes.of(source / name, name, lambda name=name: read_inside(source, name))))
+                    for name in group]
         chunks.append((digest(*(d for _, d in articles)), articles))
-    image_digest = digest(*(p.relative_to(source).as_posix().encode() + p.read_bytes() for p in image_paths(source)))
+    images = [p.relative_to(source).as_posix() for p in image_paths(source)]
+    image_digest = digest(*(name + ":" + hashes.of(source / name, name, lambda name=name: read_inside(source, name))
+                            for name in images))
+    hashes.save()
     meta_dict = asdict(fill_meta(config.meta, _source_date(source, names)))
     selection = asdict(config.selection)
     problems = [p.as_dict() for p in config.problems]
@@ -136,11 +142,15 @@ def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[
             for fmt in formats]
 
 
+def _hashes_path(cache: Path) -> Path:
+    return Path(cache) / "plan" / "files.pickle"
+
+
 def _source_date(source: Path, names: list[str]) -> str:
     """The book's date: SOURCE_DATE_EPOCH, else the newest source file's time."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
-        epoch = max((source / n).lstat().st_mtime for n in names)
+        epoch = max(os.lstat(os.path.join(source, n)).st_mtime for n in names)
     return dt.datetime.fromtimestamp(int(float(epoch)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -253,7 +263,7 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
 
 def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     """The cache entries a build used: what its next run (an edit, a no-op) reads."""
-    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle",
+    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache),
             *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
     todo: list[luigi.Task] = list(tasks)
     while todo:

@@ -90,6 +90,16 @@ def test_disk_full_while_publishing_keeps_the_old_output(small: Path, tmp_path: 
     assert not list(out.glob(".*.part"))
 
 
+def test_an_edit_that_keeps_the_size_right_after_a_build_is_seen(small: Path, tmp_path: Path) -> None:
+    page = small / "Beta.md"
+    first = build(small, tmp_path / "out", "--format", "html")
+    page.write_text(page.read_text(encoding="utf-8").replace("Text about", "Text abouT"), encoding="utf-8")
+    again = build(small, tmp_path / "out", "--format", "html")
+    assert again.report["changed"]["articles"] == ["Beta.md"]
+    assert "Text abouT Beta" in again.output("html").read_text(encoding="utf-8")
+    assert first.status == again.status == 0
+
+
 def test_check_lists_problems_by_file(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (small / "Delta.md").write_text('# Delta\n\nSee "<a   href="Nowhere.md" class="wikilink" title="x">"nowhere</a> '
                                     'and "<a   href="Alpha#Gone.md" class="wikilink" title="x">"gone</a>.[^7]\n',
