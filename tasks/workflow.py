@@ -27,7 +27,7 @@ from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
-from pipeline.model import Article, Book, BookMeta, Fragment, Problem
+from pipeline.model import Article, Book, BookMeta, Chapter, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
 from pipeline.reuse import Reuse
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
@@ -109,7 +109,11 @@ class StoredBook(NamedTuple):
     @classmethod
     def of(cls, book: Book, reuse: Reuse) -> StoredBook:
         """Pack `book`, taking the pickled chapters an earlier build kept."""
-        chapters = [reuse.keep(("pickled", c.digest), lambda c=c: pickle.dumps(c, protocol=pickle.HIGHEST_PROTOCOL))
+        def pickled(chapter: Chapter) -> bytes:
+            return pickle.dumps(chapter, protocol=pickle.HIGHEST_PROTOCOL)
+
+        # Kept by digest only where assembly gave one: without, chapters would share the key None.
+        chapters = [reuse.keep(("pickled", c.digest), lambda c=c: pickled(c)) if c.digest else pickled(c)
                     for c in book.chapters]
         return cls(replace(book, chapters=[]), chapters)
 
