@@ -23,7 +23,9 @@ import io
 import multiprocessing
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -316,12 +318,30 @@ def _link_out(xhtml: str, page_of: Callable[[str], str | None] = lambda anchor: 
     return _HREF.sub(link, xhtml)
 
 
-def _render(xhtml: str, images: dict[str, bytes], options: PdfOptions, **page: object) -> Document:
-    """Lay out one document; `page` goes to the page stylesheet (title, heads, folios, layer, marks)."""
+@contextmanager
+def _laid_out(xhtml: str, images: dict[str, bytes], options: PdfOptions, **page: object) -> Iterator[Document]:
+    """Lay out one document, to be written inside the block; `page` goes to page.css.j2 (title, heads, folios, ...).
+
+    WeasyPrint copies the fonts of @font-face rules (3.5 MB for the book's) to a
+    temporary folder that only a finaliser removes, and a worker process that
+    ends never runs it: the folder is removed on leaving the block instead.
+    """
     fetcher = BookFetcher(images)
     fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face
-    return HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=fetcher).render(
-        stylesheets=_stylesheets(options, fetcher, fonts, **page), font_config=fonts)
+    try:
+        yield HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=fetcher).render(
+            stylesheets=_stylesheets(options, fetcher, fonts, **page), font_config=fonts)
+    finally:
+        folder, fonts._folder = getattr(fonts, "_folder", None), None  # WeasyPrint 70's name for it
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _written(xhtml: str, images: dict[str, bytes], options: PdfOptions, variant: str | None, identifier: str = "",
+             **page: object) -> tuple[bytes, dict[str, str]]:
+    """Lay out and write one document (see _laid_out, _write)."""
+    with _laid_out(xhtml, images, options, **page) as document:
+        return _write(document, variant, identifier)
 
 
 def _write(document: Document, variant: str | None, identifier: str = "") -> tuple[bytes, dict[str, str]]:
@@ -442,9 +462,9 @@ def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions
 def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> RenderedChunk:
     """Render a document of chapters or back matter without folios (a picklable job for a process pool)."""
     xhtml, images, options, title = job
-    document = _render(xhtml, images, options, title=title, folios=False)
-    data, fonts = _write(document, options.variant)
-    folios = [_folio_kind(page._page_box.page_type) for page in document.pages]
+    with _laid_out(xhtml, images, options, title=title, folios=False) as document:
+        data, fonts = _write(document, options.variant)
+        folios = [_folio_kind(page._page_box.page_type) for page in document.pages]
     if folios and document.pages[-1]._page_box.page_type.blank:
         # Footnotes pushed on from the page before: WeasyPrint calls the page blank at the end of a
         # document; in the book it is an ordinary page (its running heads are lost, its number is not).
@@ -472,7 +492,7 @@ def render_folio_layer(kinds: Sequence[str], numbers: Sequence[int], options: Pd
     body = "".join(f'<div class="folio-{kind}" data-folio="{number}"></div>' for kind, number in zip(kinds, numbers))
     xhtml = f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title></title></head>' \
             f'<body>{body}</body></html>'
-    return _write(_render(xhtml, {}, options, title="", layer="folios", marks=marks), None)
+    return _written(xhtml, {}, options, None, title="", layer="folios", marks=marks)
 
 
 def _folio_specimen(digits: int, options: PdfOptions) -> Stamps | None:
@@ -500,7 +520,7 @@ def _laid_out_folios(kinds: Sequence[str], first: int, options: PdfOptions) -> F
 
 def _render_numbered(xhtml: str, options: PdfOptions, title: str, identifier: str) -> tuple[bytes, dict[str, str]]:
     """Render a document with its own folios (the front matter): its PDF and font digests."""
-    return _write(_render(xhtml, {}, options, title=title), options.variant, identifier)
+    return _written(xhtml, {}, options, options.variant, identifier, title=title)
 
 
 def _call(job: tuple[Callable[..., object], tuple]) -> object:
@@ -650,5 +670,4 @@ def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
     sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
     xhtml = _html(book.meta, sections, front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                   count=len(book.chapters))
-    return _write(_render(xhtml, book.images, options, title=book.meta.title), options.variant,
-                  book.meta.identifier)[0]
+    return _written(xhtml, book.images, options, options.variant, book.meta.identifier, title=book.meta.title)[0]

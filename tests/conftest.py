@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ class Built:
     out: Path
     status: int
     report: dict
+    temp: Path | None = None  # the temporary folder the build was given, when it was watched
 
     def output(self, fmt: str) -> Path:
         """Return the path of one output format."""
@@ -37,5 +39,12 @@ def build(source: Path, out: Path, *args: str) -> Built:
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    """The sample book from examples/, all three formats."""
-    return build(EXAMPLES, tmp_path_factory.mktemp("out"), "--title", "Sample Book")
+    """The sample book from examples/, all three formats, built with a temporary folder of its own."""
+    temp = tmp_path_factory.mktemp("temp")
+    saved, tempfile.tempdir = tempfile.tempdir, str(temp)  # worker processes inherit it
+    try:
+        built = build(EXAMPLES, tmp_path_factory.mktemp("out"), "--title", "Sample Book")
+    finally:
+        tempfile.tempdir = saved
+    built.temp = temp
+    return built

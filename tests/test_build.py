@@ -37,6 +37,12 @@ def _visible_text(markup: str | bytes) -> str:
     return lxml_html.fromstring(markup).text_content()
 
 
+def test_a_build_leaves_no_temporary_files(sample) -> None:
+    # WeasyPrint leaves removing its copies of the fonts (3.5 MB a document) to a finaliser that
+    # worker processes never run: a scheduled rebuild would fill the temporary folder.
+    assert sample.temp is not None and not list(sample.temp.iterdir())
+
+
 def test_no_export_artefact_survives(sample) -> None:
     page = sample.output("html").read_text(encoding="utf-8")
     texts = {"html": _visible_text(page)}

@@ -282,7 +282,7 @@ def test_a_glyph_has_one_width_in_every_document(monkeypatch: pytest.MonkeyPatch
     # the width a glyph had at its first size, rounded, and pipeline.pdf makes it the font's own.
     def widths(size: str) -> dict[int, int | float]:
         page = f'<html lang="en"><body><p style="font-size: {size}">Lorem ipsum: quartz, 0123456789.</p></body></html>'
-        data = pipeline.pdf._write(pipeline.pdf._render(page, {}, PdfOptions(), title=""), None)[0]
+        data = pipeline.pdf._written(page, {}, PdfOptions(), None, title="")[0]
         with pikepdf.open(io.BytesIO(data)) as pdf:
             (font,) = [f for f in pdf.pages[0].Resources.Font.values() if "Gentium" in str(f.BaseFont)]
             return _widths(font.DescendantFonts[0].W)
