@@ -58,7 +58,7 @@ from .sanitize import parse_fragment, to_xhtml
 
 __all__ = ["build_pdf", "plan_chunks", "render_chunk", "chunk_digest", "assemble_pdf", "render_folio_layer",
            "render_whole", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
-           "footnoted"]
+           "footnoted", "cores", "process_pool"]
 
 _IMAGE_SCHEME = "wikibind-image:"
 
@@ -636,6 +636,24 @@ def _render_adopted(indices: list[int]) -> RenderedChunk:
     return render_chunk(book, indices, options)
 
 
+def cores() -> int:
+    """Return how many cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@contextmanager
+def process_pool(workers: int, **kwargs: object) -> Iterator[ProcessPoolExecutor]:
+    """Yield a pool of `workers` forked processes (nothing is copied to them); on failure, stop their work."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with ProcessPoolExecutor(workers, mp_context=context, **kwargs) as pool:
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # a failed part fails the book: stop the rest
+            raise
+
+
 def build_pdf(book: Book, options: PdfOptions = PdfOptions(), *, workers: int | None = None,
               chunk_chars: int = CHUNK_CHARS) -> bytes:
     """Return the book as a tagged, print-ready PDF, its chapters rendered by `workers` processes.
@@ -644,23 +662,16 @@ def build_pdf(book: Book, options: PdfOptions = PdfOptions(), *, workers: int | 
     The bytes depend on neither.
     """
     plan = plan_chunks(book, chunk_chars=chunk_chars)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     # More processes than chunks only help the back matter, a few sections rendered side by side.
-    workers = min(workers or cores, len(plan) + 2)
+    workers = min(workers or cores(), len(plan) + 2)
     if workers <= 1 or not plan:
         return assemble_pdf(book, [render_chunk(book, indices, options) for indices in plan], options)
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)  # fork: the book is not copied
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_adopt, initargs=(book, options)) as pool:
-        try:
-            # The largest chunks first, so that no worker is left alone with a big one at the end.
-            order = sorted(range(len(plan)), key=lambda k: -sum(_size(book.chapters[i]) for i in plan[k]))
-            futures = {k: pool.submit(_render_adopted, plan[k]) for k in order}
-            chunks = [futures[k].result() for k in range(len(plan))]
-            return assemble_pdf(book, chunks, options, mapper=pool.map)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # a failed chunk fails the book: stop the rest
-            raise
+    with process_pool(workers, initializer=_adopt, initargs=(book, options)) as pool:
+        # The largest chunks first, so that no worker is left alone with a big one at the end.
+        order = sorted(range(len(plan)), key=lambda k: -sum(_size(book.chapters[i]) for i in plan[k]))
+        futures = {k: pool.submit(_render_adopted, plan[k]) for k in order}
+        chunks = [futures[k].result() for k in range(len(plan))]
+        return assemble_pdf(book, chunks, options, mapper=pool.map)
 
 
 def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:

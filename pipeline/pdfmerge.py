@@ -186,8 +186,9 @@ class Merger:
                 else:
                     for i, page in enumerate(src.pages):
                         out.pages.insert(at + i, page)
-            every = [page.obj for page in out.pages]  # iterating: indexing is slow
-            pages = every[before:] if at is None else every[at:at + count]
+            kids = out.Root.Pages.Kids  # flat: qpdf flattens the page tree to add pages (out.pages[i] is O(pages))
+            start = before if at is None else at
+            pages = [kids[i] for i in range(start, start + count)]
             if part.blank:
                 for page in pages:
                     _wrap_contents(out, page, b"/Artifact BMC\n", b"\nEMC\n")

@@ -353,7 +353,7 @@ class BuildFormat(_Cached):
         book, options = load_book(self.input()), _thaw(self.options)
         reuse = self.kept(self.fmt, self.code)  # renderings an edit leaves as they were
         if self.fmt == "pdf":
-            from pipeline.pdf import PdfOptions, assemble_pdf, plan_chunks
+            from pipeline.pdf import PdfOptions, assemble_pdf, cores, plan_chunks, process_pool
 
             pdf_options = PdfOptions(**options)
             chunks = [RenderPdfChunk(source=self.source, cache=self.cache, book=self.book, chapters=run,
@@ -361,8 +361,11 @@ class BuildFormat(_Cached):
                       for run in plan_chunks(book)]
             yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
             started = time.perf_counter()
-            self.save(assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, reuse=reuse), started,
-                      chunks=[c.digest for c in chunks])
+            # The front and back matter are laid out in other processes while this one joins the chunks.
+            with process_pool(cores()) as pool:
+                pdf = assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, mapper=pool.map,
+                                   reuse=reuse)
+            self.save(pdf, started, chunks=[c.digest for c in chunks])
         else:
             self.save(builder(self.fmt)(book, reuse=reuse), started)
         self.keep(self.fmt, self.code, reuse)
