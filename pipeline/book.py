@@ -11,7 +11,7 @@ from urllib.parse import quote, unquote
 from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
-from .links import LinkIndex, LinkStats, build_index, resolve_fragment
+from .links import LinkIndex, LinkStats, build_index, resolve_fragment, section_lookups
 from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of, image_names
 from .reuse import Reuse
 from .titles import normalize_title, slugify, unique
@@ -48,8 +48,9 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     """Choose and order chapters, settle ids, resolve links and compile the bibliography.
 
     `reuse` keeps what an earlier build resolved and compiled: a chapter is
-    resolved again only when it, or any title, section, redirect or image a
-    link could land on, changed; the bibliography only when a note did.
+    resolved again only when it, any title, redirect or image a link could
+    land on, or a section its own links name, changed; the bibliography only
+    when a note did.
     """
     problems = list(problems)
     selection = selection or Selection()
@@ -74,12 +75,14 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     for alias, target in full_index.aliases.items():
         if target in external:
             external[alias] = external[target]
-    # Everything a link or an image could land on: while it stays, an unchanged fragment resolves alike.
-    world = digest_of((index.chapters, index.aliases, index.sections, external, sorted(images)))
+    # Every page and image a link could land on, and below, each section a fragment's links name:
+    # while those stay, an unchanged fragment resolves alike.
+    world = digest_of((index.chapters, index.aliases, external, sorted(images)))
     stats = LinkStats()
     chapters, made_from, parsed, used = [], [], [], set()
     for fragment in chosen:
-        made_from.append(digest_of((fragment.digest or fragment, fragment.chapter_id, world)))
+        made_from.append(digest_of((fragment.digest or fragment, fragment.chapter_id, world,
+                                    section_lookups(fragment, index))))
         chapter, its_stats, its_problems, its_images, its_parsed = reuse.fresh(
             ("chapter", made_from[-1]), lambda f=fragment: _resolve(f, index, images, external))
         chapters.append(chapter)

@@ -20,11 +20,12 @@ from .model import Article, Chapter, Fragment, Problem
 from .sanitize import parse_fragment, to_xhtml
 from .titles import normalize_title
 
-__all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment"]
+__all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment", "section_lookups"]
 
 # Sanitised XHTML gives <a> no attribute but href and never nests links, so a
 # wikilink is this exactly: resolving it needs no parse (the slow part of assembly).
 _WIKILINK = re.compile(r'<a href="wiki:([^"]*)">(.*?)</a>', re.S)
+_WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
 
 
 @dataclass
@@ -126,6 +127,21 @@ def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, byt
     return Chapter(id=fragment.chapter_id, title=fragment.title, file=fragment.file,
                    html=_resolve_html(fragment.html, fragment, index, images, stats, external),
                    sections=fragment.sections, notes=notes, categories=fragment.categories)
+
+
+def section_lookups(fragment: Fragment, index: LinkIndex) -> list[tuple[str, str, tuple[str | None, bool]]]:
+    """What the index gives for each of a fragment's links to a section: all its resolution reads of the sections.
+
+    A link without a section reads only titles and redirects, so a heading
+    added to one page changes how the pages that name its sections resolve, not the whole book.
+    """
+    found = []
+    for text in (fragment.html, *(note.html for note in fragment.notes)):
+        for target in _WIKI_HREF.findall(text):
+            page, section = _split(html.unescape(target))
+            if section:
+                found.append((page, section, index.find(page or fragment.title, section)))
+    return found
 
 
 def _resolve_html(xhtml: str, fragment: Fragment, index: LinkIndex, images: dict[str, bytes],

@@ -171,13 +171,33 @@ def test_the_index_is_made_again_only_when_what_it_reads_changed(monkeypatch: py
     assert again.index == _book(edited).index and ("the bearded one" in _entries(again)) is remade
 
 
-def test_a_new_heading_resolves_every_chapter_again_but_only_its_own_digest_changes(made: dict[str, list]) -> None:
+@pytest.mark.parametrize("page, resolved", [
+    ("Bakunin.md", ["Bakunin"]),  # no page names a section of Bakunin
+    ("Karl_Marx.md", ["Karl Marx"]),  # Pouget's link to Karl Marx#Capital lands where it did
+])
+def test_a_new_heading_resolves_again_its_page_and_those_whose_section_links_it_changes(
+        made: dict[str, list], page: str, resolved: list[str]) -> None:
     first = Reuse()
     before = {ch.id: ch.digest for ch in _book(CITING, reuse=first).chapters}
-    edited = {**CITING, "Bakunin.md": CITING["Bakunin.md"] + "\n## Exile\n\nIn Siberia.\n"}
+    edited = {**CITING, page: CITING[page] + "\n## Exile\n\nIn Siberia.\n"}
     made["resolved"].clear()
     again = _book(edited, reuse=Reuse(first.kept))
-    assert len(made["resolved"]) == len(again.chapters)  # a link anywhere may name the new section
+    assert sorted(made["resolved"]) == sorted(resolved)
     after = {ch.id: ch.digest for ch in again.chapters}
-    assert [cid for cid in after if after[cid] != before[cid]] == ["ch-bakunin"]  # builders re-render it alone
+    # builders re-render the edited page alone
+    assert [cid for cid in after if after[cid] != before[cid]] == [ch.id for ch in again.chapters if ch.file == page]
     assert again == _book(edited)
+
+
+def test_a_link_to_a_missing_section_lands_once_the_heading_is_written(made: dict[str, list]) -> None:
+    pages = {**CITING, "Anarchism.md": CITING["Anarchism.md"] + "\nSee " + LINK.format(
+        href="Bakunin#Exile.md", text="his exile") + ".\n"}
+    first = Reuse()
+    before = _book(pages, reuse=first)
+    assert before.stats["links"]["missing_sections"] == 1
+    edited = {**pages, "Bakunin.md": pages["Bakunin.md"] + "\n## Exile\n\nIn Siberia.\n"}
+    made["resolved"].clear()
+    again = _book(edited, reuse=Reuse(first.kept))
+    assert sorted(made["resolved"]) == ["Anarchism", "Bakunin"]
+    assert 'href="#ch-bakunin--exile"' in next(ch.html for ch in again.chapters if ch.title == "Anarchism")
+    assert again == _book(edited) and again.stats["links"]["missing_sections"] == 0
