@@ -30,7 +30,7 @@ def test_report_contract(sample) -> None:
     assert r["images"]["embedded"] == 8 and r["images"]["missing"] == ["Confederación_Nacional_del_Trabajo_1.png"]
     assert all(set(p) == {"file", "severity", "message"} for p in r["problems"])
     assert set(r["outputs"]) == {"epub", "pdf", "html"} and all(Path(p).exists() for p in r["outputs"].values())
-    assert {"clean", "convert", "assemble", "epub", "pdf", "html", "total"} <= set(r["seconds"])
+    assert {"clean", "convert", "assemble", "epub", "pdf_chunks", "pdf", "html", "total"} <= set(r["seconds"])
 
 
 def _visible_text(markup: str | bytes) -> str:
