@@ -25,7 +25,8 @@ __all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment", "section
 # Sanitised XHTML gives <a> no attribute but href and never nests links, so a
 # wikilink is this exactly: resolving it needs no parse (the slow part of assembly).
 _WIKILINK = re.compile(r'<a href="wiki:([^"]*)">(.*?)</a>', re.S)
-_WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
+# A wikilink naming a section: its '#' is literal, or inside a character reference (`&#35;`).
+_SECTION_HREF = re.compile(r'href="wiki:([^"]*#[^"]*)"')
 
 
 @dataclass
@@ -130,14 +131,14 @@ def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, byt
 
 
 def section_lookups(fragment: Fragment, index: LinkIndex) -> list[tuple[str, str, tuple[str | None, bool]]]:
-    """What the index gives for each of a fragment's links to a section: all its resolution reads of the sections.
+    """What the index gives each of a fragment's links to a section: all that resolving it reads of headings.
 
-    A link without a section reads only titles and redirects, so a heading
-    added to one page changes how the pages that name its sections resolve, not the whole book.
+    A link without a section reads only titles and redirects, so a heading added
+    to one page changes how the pages naming its sections resolve, not the whole book.
     """
     found = []
     for text in (fragment.html, *(note.html for note in fragment.notes)):
-        for target in _WIKI_HREF.findall(text):
+        for target in _SECTION_HREF.findall(text):
             page, section = _split(html.unescape(target))
             if section:
                 found.append((page, section, index.find(page or fragment.title, section)))

@@ -44,7 +44,8 @@ __all__ = ["main", "plan", "CHUNK_SIZE"]
 
 CHUNK_SIZE = 48  # articles per chunk on average: few tasks, yet a small rebuild
 _PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
-_STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "assemble", "RenderPdfChunk": "pdf_chunks"}
+_STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "assemble",
+             "RenderPdfChunk": "pdf_chunks"}
 
 
 class UsageError(Exception):
