@@ -51,8 +51,9 @@ from .html import media_type
 from .model import Book, BookMeta, Chapter, Note, image_names
 from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
+from .math import print_math
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
-                     rewrite_images, template_for)
+                     rewrite_images, separate_note_refs, template_for)
 from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 
@@ -250,7 +251,8 @@ def footnoted(chapter: Chapter) -> Chapter:
     Later references keep linking to the note's id, which the footnote carries.
     Notes that nothing cites stay in `notes`, for the chapter's end.
     """
-    root = parse_fragment(chapter.html)
+    # Before the footnotes come between them: references that follow each other get their separator.
+    root = parse_fragment(separate_note_refs(chapter.html))
     refs = {a.get("id"): a for a in root.iter("a") if a.get("class") == "noteref"}
     template = environment().get_template("pdf/footnote.xhtml.j2")
     uncited: list[Note] = []
@@ -436,9 +438,21 @@ def render_chunk(book: Book, chapter_indices: Iterable[int], options: PdfOptions
         if chapter.id in opens:  # a part's title page goes with its first chapter
             sections.append(render_part(opens[chapter.id], flavour="pdf"))
         sections.append(render_chapter(footnoted(chapter), flavour="pdf"))
+    sections, images = _with_math_images(sections, book.images)
     xhtml = _link_out(_html(book.meta, sections, front=False))
-    rendered = _render_unnumbered((xhtml, book.images, options, book.meta.title))
+    rendered = _render_unnumbered((xhtml, images, options, book.meta.title))
     return replace(rendered, chapters=tuple(book.chapters[i].id for i in indices))
+
+
+def _with_math_images(sections: list[str], images: dict[str, bytes]) -> tuple[list[str], dict[str, bytes]]:
+    """Show each formula of the sections as an SVG image (WeasyPrint lays out no MathML); add the images."""
+    drawn: dict[str, bytes] = {}
+    out = []
+    for section in sections:
+        section, its_images = print_math(section)
+        out.append(section)
+        drawn.update(its_images)
+    return out, ({**images, **drawn} if drawn else images)
 
 
 def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> str:
@@ -572,9 +586,10 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
         place(chunk)
     helpers = laid_out([(_folio_specimen, (_FOLIO_DIGITS, options)),
                         (render_folio_layer, (("none",), (0,), options, True))])
-    back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {},
+    back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, shown, front=False), folio_of.get), images,
                                             options, book.meta.title),))
-                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)])
+                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)
+                     for shown, images in [_with_math_images([xhtml], {})]])
     stamps, (blank, _) = helpers
 
     merger = Merger()
@@ -679,6 +694,7 @@ def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
     sections = [render_part(item, flavour="pdf") if isinstance(item, BookPart) else
                 render_chapter(footnoted(item), flavour="pdf") for item in body_matter(book)]
     sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
+    sections, images = _with_math_images(sections, book.images)
     xhtml = _html(book.meta, sections, front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                   count=len(book.chapters))
-    return _written(xhtml, book.images, options, options.variant, book.meta.identifier, title=book.meta.title)[0]
+    return _written(xhtml, images, options, options.variant, book.meta.identifier, title=book.meta.title)[0]
