@@ -34,6 +34,7 @@ from pathlib import Path
 import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
+from lxml import etree
 from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint import pdf as _pdf
@@ -58,7 +59,7 @@ from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 
 __all__ = ["build_pdf", "plan_chunks", "render_chunk", "chunk_digest", "assemble_pdf", "render_folio_layer",
-           "render_whole", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
+           "render_whole", "fit_tables", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
            "footnoted", "cores", "process_pool"]
 
 _IMAGE_SCHEME = "wikibind-image:"
@@ -74,13 +75,24 @@ class Paper:
     inner: float  # the binding side
     outer: float
     font_size: float  # pt
+    width: float  # of the trimmed page, upright
+    height: float
+    landscape: str  # the CSS `size` of the page turned on its side, for a table too wide for the upright one
+
+    def measure(self, *, turned: bool = False) -> float:
+        """The width of the text block in ems of the book's type, on an upright or a turned page."""
+        return ((self.height if turned else self.width) - self.inner - self.outer) / 25.4 * 72 / self.font_size
 
 
 PAPERS = {
-    "a4": Paper("A4", top=24, bottom=26, inner=25, outer=30, font_size=11),
-    "letter": Paper("letter", top=24, bottom=26, inner=25, outer=30, font_size=11),
-    "a5": Paper("A5", top=16, bottom=19, inner=17, outer=15, font_size=9.5),
-    "trade": Paper("6in 9in", top=17, bottom=20, inner=19, outer=16, font_size=10),
+    "a4": Paper("A4", top=24, bottom=26, inner=25, outer=30, font_size=11, width=210, height=297,
+                landscape="A4 landscape"),
+    "letter": Paper("letter", top=24, bottom=26, inner=25, outer=30, font_size=11, width=215.9, height=279.4,
+                    landscape="letter landscape"),
+    "a5": Paper("A5", top=16, bottom=19, inner=17, outer=15, font_size=9.5, width=148, height=210,
+                landscape="A5 landscape"),
+    "trade": Paper("6in 9in", top=17, bottom=20, inner=19, outer=16, font_size=10, width=152.4, height=228.6,
+                   landscape="9in 6in"),
 }
 
 
@@ -268,6 +280,100 @@ def footnoted(chapter: Chapter) -> Chapter:
     return replace(chapter, html=to_xhtml(root), notes=uncited)
 
 
+# --- tables that fit the text block ---------------------------------------------------------
+
+# Type sizes a table may be set in (ems of the text; book.css: table, .table-small, .table-smaller),
+# tried in turn until the table's narrowest layout fits; past the last, the table turns onto a
+# landscape page, and a table too wide even there may break its words anywhere.
+_TABLE_STEPS = ((0.85, ""), (0.75, "table-small"), (0.65, "table-smaller"))
+_CHAR_EM = 0.55  # a generous average advance of a character of Gentium, in ems
+_CELL_PADDING_EM = 1.2  # a cell's padding and rules, in ems of the table's type
+_LONG = 16  # a word of more characters gets break opportunities after _ / . , & = ? and the like
+_BREAK_AFTER = re.compile(r"([_/.,&=?;:\\)\]])(?=[^\s\u200b])")
+_SEGMENT = re.compile(r"[^\s\u200b]+")
+
+
+def fit_tables(xhtml: str, paper: Paper) -> str:
+    """Mark each table with the type size, page and breaking that let it fit the text block (book.css).
+
+    Long words in cells (file names, addresses) get break opportunities after
+    their separators; the table's narrowest layout is estimated from its
+    longest unbreakable piece per column.
+    """
+    if "<table" not in xhtml:
+        return xhtml
+    root = parse_fragment(xhtml)
+    for table in root.iter("table"):
+        if any(a.tag == "table" for a in table.iterancestors()):
+            continue  # a nested table goes with the one holding it
+        for cell in table.iter("td", "th", "caption"):
+            for el in cell.iter():
+                el.text = _soft_breaks(el.text) if el.text else el.text
+                if el is not cell:
+                    el.tail = _soft_breaks(el.tail) if el.tail else el.tail
+        need = _narrowest(table)  # in ems of the table's own type
+        classes = [c for c in (table.get("class") or "").split() if c]
+        for size, name in _TABLE_STEPS:
+            if need * size <= paper.measure():
+                classes.append(name)
+                break
+        else:
+            size, name = _TABLE_STEPS[-1]
+            classes.append(name)
+            if need * size > paper.measure(turned=True):
+                classes.append("table-squeezed")
+            # The page's name goes on a block around the table (book.css: .table-turned).
+            wrapper = table.makeelement("div", {"class": "table-turned"})
+            table.addprevious(wrapper)
+            wrapper.tail, table.tail = table.tail, None
+            wrapper.append(table)
+        if classes and any(classes):
+            table.set("class", " ".join(c for c in classes if c))
+    return to_xhtml(root)
+
+
+def _soft_breaks(text: str) -> str:
+    """Put a zero-width space after the separators of each long word, where a line may then break."""
+    if len(text) < _LONG:
+        return text
+    return _SEGMENT.sub(lambda m: _BREAK_AFTER.sub("\\1\u200b", m.group(0)) if len(m.group(0)) >= _LONG
+                        else m.group(0), text)
+
+
+def _narrowest(table: etree._Element) -> float:
+    """Estimate the narrowest a table can be laid out, in ems of its type: per column, its longest piece."""
+    widest: dict[int, int] = {}
+    taken: dict[tuple[int, int], bool] = {}  # (row, column) held by a cell from a row above (rowspan)
+    rows = [row for row in table.iter("tr")
+            if next((a for a in row.iterancestors("table")), None) is table]
+    for r, row in enumerate(rows):
+        column = 0
+        for cell in row:
+            if cell.tag not in ("td", "th"):
+                continue
+            while taken.get((r, column)):
+                column += 1
+            span, down = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+            for dr in range(1, down):
+                for dc in range(span):
+                    taken[(r + dr, column + dc)] = True
+            if span == 1:
+                longest = max((len(m) for m in _SEGMENT.findall("".join(cell.itertext()))), default=0)
+                widest[column] = max(widest.get(column, 0), longest)
+            else:
+                for dc in range(span):
+                    widest.setdefault(column + dc, 0)
+            column += span
+    return sum(chars * _CHAR_EM + _CELL_PADDING_EM for chars in widest.values())
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(max(int(value or 1), 1), 1000)
+    except ValueError:
+        return 1
+
+
 # --- documents ----------------------------------------------------------------------------
 
 
@@ -438,6 +544,8 @@ def render_chunk(book: Book, chapter_indices: Iterable[int], options: PdfOptions
         if chapter.id in opens:  # a part's title page goes with its first chapter
             sections.append(render_part(opens[chapter.id], flavour="pdf"))
         sections.append(render_chapter(footnoted(chapter), flavour="pdf"))
+    paper = PAPERS[options.paper.lower()]
+    sections = [fit_tables(section, paper) for section in sections]
     sections, images = _with_math_images(sections, book.images)
     xhtml = _link_out(_html(book.meta, sections, front=False))
     rendered = _render_unnumbered((xhtml, images, options, book.meta.title))
@@ -489,7 +597,9 @@ def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> Re
 
 def _folio_kind(page_type: PageType) -> str:
     """Return where page.css.j2 puts the number of a page of this type, in a chapter or the back matter."""
-    if page_type.blank or page_type.name in ("part", "part-opening"):
+    # A turned page (a wide table) keeps its number in the book's count but shows none: the folio
+    # layer is drawn for upright pages.
+    if page_type.blank or page_type.name in ("part", "part-opening", "turned"):
         return "none"
     if page_type.name in ("chapter", "opening") and (page_type.name, 0) in page_type.groups:
         return "open"  # :nth(1 of chapter), :nth(1 of opening)
@@ -694,6 +804,7 @@ def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
     sections = [render_part(item, flavour="pdf") if isinstance(item, BookPart) else
                 render_chapter(footnoted(item), flavour="pdf") for item in body_matter(book)]
     sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
+    sections = [fit_tables(section, PAPERS[options.paper.lower()]) for section in sections]
     sections, images = _with_math_images(sections, book.images)
     xhtml = _html(book.meta, sections, front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                   count=len(book.chapters))
