@@ -45,6 +45,7 @@ from weasyprint.layout import block as _block
 from weasyprint.layout.page import PageType
 from weasyprint.pdf import VARIANTS
 from weasyprint.pdf import fonts as _fonts
+from weasyprint.pdf import tags as _tags
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -192,10 +193,30 @@ def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
     return made[1]
 
 
+def _tag_languages(build: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """Wrap WeasyPrint 70's structure tree so that an element with a `lang` says so (/Lang).
+
+    WeasyPrint writes the document's language only: a chapter in another
+    language would be read aloud with the book's voice.
+    """
+    def wrapped(box: Box, parent: pydyf.Dictionary, *args: object) -> Iterator:
+        own = getattr(box, "_box", box)  # an absolutely placed box comes wrapped
+        element = getattr(own, "element", None)
+        lang = element.get("lang") if element is not None and getattr(own, "element_tag", None) not in (
+            "html", "body") else None
+        for made in build(box, parent, *args):
+            if lang and "Lang" not in made:
+                made["Lang"] = pydyf.String(lang)
+            yield made
+    wrapped.__wrapped__ = build
+    return wrapped
+
+
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
     _block._linebox_layout = _keep_footnotes_of_kept_lines(_block._linebox_layout)
     _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
     _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
+    _tags._build_box_tree = _tag_languages(_tags._build_box_tree)
 if pydyf.__version__ == "0.13.0":  # checked against it: its page_references is the one above, slower
     pydyf.PDF.page_references = property(_page_references)
 
