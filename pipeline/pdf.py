@@ -19,11 +19,13 @@ font and image once.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import io
 import multiprocessing
 import os
 import re
 import shutil
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
@@ -212,8 +214,25 @@ def _tag_languages(build: Callable[..., Iterator]) -> Callable[..., Iterator]:
     return wrapped
 
 
+def _without_evicting_footnotes(linebox_layout: Callable[..., tuple]) -> Callable[..., tuple]:
+    """WeasyPrint 70's line layout, changed so that it never sends a page's footnotes on to make room for a line.
+
+    To keep a line that would leave too few lines (orphans, widows) on either
+    page, WeasyPrint moves footnotes already on the page to the next one, away
+    from their references. Here the line moves instead, by the same rule as
+    when no footnote is in the way: a note stays on the page that cites it.
+    """
+    source = textwrap.dedent(inspect.getsource(linebox_layout))
+    evicting = "report = not context.in_column and can_break_now and not could_break_before"
+    if source.count(evicting) != 1:
+        return linebox_layout  # another WeasyPrint: its own layout, and the tests count late footnotes
+    namespace: dict[str, object] = {}
+    exec(compile(source.replace(evicting, "report = False"), _block.__file__, "exec"), _block.__dict__, namespace)
+    return namespace[linebox_layout.__name__]
+
+
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
-    _block._linebox_layout = _keep_footnotes_of_kept_lines(_block._linebox_layout)
+    _block._linebox_layout = _keep_footnotes_of_kept_lines(_without_evicting_footnotes(_block._linebox_layout))
     _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
     _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
     _tags._build_box_tree = _tag_languages(_tags._build_box_tree)
