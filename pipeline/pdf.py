@@ -351,6 +351,7 @@ def fit_tables(xhtml: str, paper: Paper) -> str:
                 el.text = _soft_breaks(el.text) if el.text else el.text
                 if el is not cell:
                     el.tail = _soft_breaks(el.tail) if el.tail else el.tail
+        _keep_spanned_rows(table)
         need = _narrowest(table)  # in ems of the table's own type
         classes = [c for c in (table.get("class") or "").split() if c]
         for size, name in _TABLE_STEPS:
@@ -370,6 +371,39 @@ def fit_tables(xhtml: str, paper: Paper) -> str:
         if classes and any(classes):
             table.set("class", " ".join(c for c in classes if c))
     return to_xhtml(root)
+
+
+def _keep_spanned_rows(table: etree._Element) -> None:
+    """Put the rows a rowspan joins in a row group of their own, which book.css keeps on one page.
+
+    `tr { break-inside: avoid }` keeps a row whole, but a page may still fall
+    between the rows of a cell that spans them.
+    """
+    for group in [g for g in table if g.tag == "tbody"]:
+        rows = [row for row in group if row.tag == "tr"]
+        if len(rows) != len(group) or not any(c.get("rowspan") not in (None, "1") for r in rows for c in r):
+            continue
+        runs: list[tuple[list[etree._Element], bool]] = []
+        start, end = 0, 0
+        for r, row in enumerate(rows):
+            end = max(end, r + max((_span(c.get("rowspan")) for c in row if c.tag in ("td", "th")), default=1) - 1)
+            if r == end:
+                joined = end > start
+                if joined or not runs or runs[-1][1]:
+                    runs.append(([], joined))
+                runs[-1][0].extend(rows[start:end + 1])
+                start, end = r + 1, r + 1
+        if start < len(rows):  # a rowspan reaching past the last row
+            runs.append((rows[start:], True))
+        if len(runs) < 2:
+            if runs and runs[0][1]:
+                group.set("class", "rows-kept")
+            continue
+        for members, joined in runs:
+            part = group.makeelement("tbody", {"class": "rows-kept"} if joined else {})
+            part.extend(members)
+            group.addprevious(part)
+        group.getparent().remove(group)
 
 
 def _soft_breaks(text: str) -> str:

@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pikepdf
+import pypdf
 import pyphen
 import pytest
 
@@ -136,3 +137,22 @@ def test_the_typeset_book_passes_epubcheck_and_vnu(typeset: Built) -> None:
     report = epubcheck(typeset.output("epub"))
     assert [m for m in report["messages"] if m["severity"] in ("ERROR", "FATAL")] == []
     assert vnu(typeset.output("html")) == []
+
+
+def _late_footnotes(pdf_path: Path) -> tuple[list[str], int]:
+    """The notes whose footnote is on a later page than their first reference, and how many were compared."""
+    reader = pypdf.PdfReader(pdf_path)
+    number = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    where = {name: number[dest.page.idnum] for name, dest in reader.named_destinations.items()
+             if getattr(dest.page, "idnum", None) in number}
+    pairs = [(name, where.get(name.replace("--fn-", "--ref-"))) for name in where if "--fn-" in name]
+    return [name for name, ref in pairs if ref is not None and where[name] > ref], \
+        sum(ref is not None for _, ref in pairs)
+
+
+@pytest.mark.slow
+def test_footnotes_stay_on_the_page_that_cites_them(sample: Built, typeset: Built) -> None:
+    late, compared = _late_footnotes(sample.output("pdf"))
+    assert compared == sample.report["notes"] and late == []  # every note of the sample is cited
+    late, compared = _late_footnotes(typeset.output("pdf"))
+    assert compared >= 2 and late == []

@@ -142,3 +142,14 @@ def test_a_page_in_another_language_is_marked_and_book_toml_overrides_it() -> No
     assert config.meta.page_languages == {"Erde": "de"}
     assert [p.message for p in problems] == \
         ["[book] languages: 'not a tag!' for 'Mars' is not a language tag such as \"de\" or \"pt-BR\": ignored"]
+
+
+def test_rows_a_rowspan_joins_are_kept_together() -> None:
+    rows = ('<tr><td>1</td><td>x</td></tr><tr><td rowspan="3">2</td><td>y</td></tr><tr><td>z</td></tr>'
+            '<tr><td>z2</td></tr><tr><td>3</td><td>w</td></tr><tr><td>4</td><td>v</td></tr>')
+    fitted = fit_tables(f"<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody>{rows}</tbody></table>",
+                        PAPERS["a4"])
+    assert fitted == ('<table><thead><tr><th>A</th><th>B</th></tr></thead><tbody><tr><td>1</td><td>x</td></tr></tbody>'
+                      '<tbody class="rows-kept"><tr><td rowspan="3">2</td><td>y</td></tr><tr><td>z</td></tr>'
+                      '<tr><td>z2</td></tr></tbody><tbody><tr><td>3</td><td>w</td></tr><tr><td>4</td><td>v</td></tr>'
+                      '</tbody></table>')
