@@ -18,6 +18,7 @@ font and image once.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import io
@@ -228,7 +229,9 @@ def _without_evicting_footnotes(linebox_layout: Callable[..., tuple]) -> Callabl
         return linebox_layout  # another WeasyPrint: its own layout, and the tests count late footnotes
     namespace: dict[str, object] = {}
     exec(compile(source.replace(evicting, "report = False"), _block.__file__, "exec"), _block.__dict__, namespace)
-    return namespace[linebox_layout.__name__]
+    changed = namespace[linebox_layout.__name__]
+    changed.__wrapped__ = linebox_layout  # inspect.unwrap gives WeasyPrint's own back
+    return changed
 
 
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
@@ -331,6 +334,7 @@ _CELL_PADDING_EM = 1.2  # a cell's padding and rules, in ems of the table's type
 _LONG = 16  # a word of more characters gets break opportunities after _ / . , & = ? and the like
 _BREAK_AFTER = re.compile(r"([_/.,&=?;:\\)\]])(?=[^\s\u200b])")
 _SEGMENT = re.compile(r"[^\s\u200b]+")
+_PIECE = re.compile(r"[^\s\u200b\-\u2010\u2013\u2014]+[\-\u2010\u2013\u2014]?")  # a line may break after a dash
 
 
 def fit_tables(xhtml: str, paper: Paper) -> str:
@@ -343,7 +347,7 @@ def fit_tables(xhtml: str, paper: Paper) -> str:
     if "<table" not in xhtml:
         return xhtml
     root = parse_fragment(xhtml)
-    for table in root.iter("table"):
+    for table in list(root.iter("table")):
         if any(a.tag == "table" for a in table.iterancestors()):
             continue  # a nested table goes with the one holding it
         for cell in table.iter("td", "th", "caption"):
@@ -352,7 +356,8 @@ def fit_tables(xhtml: str, paper: Paper) -> str:
                 if el is not cell:
                     el.tail = _soft_breaks(el.tail) if el.tail else el.tail
         _keep_spanned_rows(table)
-        need = _narrowest(table)  # in ems of the table's own type
+        needs = _column_needs(table)  # in ems of the table's own type
+        need = sum(needs.values())
         classes = [c for c in (table.get("class") or "").split() if c]
         for size, name in _TABLE_STEPS:
             if need * size <= paper.measure():
@@ -361,16 +366,60 @@ def fit_tables(xhtml: str, paper: Paper) -> str:
         else:
             size, name = _TABLE_STEPS[-1]
             classes.append(name)
-            if need * size > paper.measure(turned=True):
-                classes.append("table-squeezed")
+            turned = paper.measure(turned=True) / size
+            parts = _split_columns(table, needs, turned) if need > turned else [(table, need)]
             # The page's name goes on a block around the table (book.css: .table-turned).
             wrapper = table.makeelement("div", {"class": "table-turned"})
             table.addprevious(wrapper)
             wrapper.tail, table.tail = table.tail, None
-            wrapper.append(table)
-        if classes and any(classes):
+            for number, (part, width) in enumerate(parts):
+                wrapper.append(part)
+                # Only what fits nowhere, even split, breaks its words anywhere.
+                squeezed = ["table-squeezed"] if width > turned else []
+                if number:
+                    part.set("class", " ".join([*classes, "table-part", *squeezed]))
+                else:
+                    classes += squeezed
+        if any(classes):
             table.set("class", " ".join(c for c in classes if c))
     return to_xhtml(root)
+
+
+def _split_columns(table: etree._Element, needs: dict[int, float],
+                   measure: float) -> list[tuple[etree._Element, float]]:
+    """Split a plain grid too wide for `measure` ems into tables of a few columns each, the first column in all.
+
+    Returns the tables with the width each needs. A table with spanning
+    cells, or rows of unequal length, cannot be cut cleanly and comes back whole.
+    """
+    whole = [(table, sum(needs.values()))]
+    rows = [row for row in table.iter("tr") if next(row.iterancestors("table"), None) is table]
+    cells = [[c for c in row if c.tag in ("td", "th")] for row in rows]
+    width = len(needs)
+    if width < 3 or any(len(r) != width for r in cells) or any(
+            c.get("colspan") not in (None, "1") or c.get("rowspan") not in (None, "1") for r in cells for c in r):
+        return whole
+    groups: list[list[int]] = [[]]
+    for column in range(1, width):
+        if groups[-1] and needs[0] + sum(needs[c] for c in groups[-1]) + needs[column] > measure:
+            groups.append([])
+        groups[-1].append(column)
+    if len(groups) < 2:
+        return whole
+    for colgroup in table.findall("colgroup"):  # its columns are no longer the table's
+        table.remove(colgroup)
+    parts = [copy.deepcopy(table) for _ in groups[1:]]
+    for caption in (c for part in parts for c in part.findall("caption")):
+        caption.getparent().remove(caption)  # the caption heads the first part only
+    split = []
+    for part, group in zip([table, *parts], groups):
+        keep = {0, *group}
+        for row in [r for r in part.iter("tr") if next(r.iterancestors("table"), None) is part]:
+            for column, cell in enumerate([c for c in row if c.tag in ("td", "th")]):
+                if column not in keep:
+                    row.remove(cell)
+        split.append((part, sum(needs[c] for c in keep)))
+    return split
 
 
 def _keep_spanned_rows(table: etree._Element) -> None:
@@ -414,8 +463,8 @@ def _soft_breaks(text: str) -> str:
                         else m.group(0), text)
 
 
-def _narrowest(table: etree._Element) -> float:
-    """Estimate the narrowest a table can be laid out, in ems of its type: per column, its longest piece."""
+def _column_needs(table: etree._Element) -> dict[int, float]:
+    """Estimate the narrowest each column of a table can be, in ems of its type: its longest piece and padding."""
     widest: dict[int, int] = {}
     taken: dict[tuple[int, int], bool] = {}  # (row, column) held by a cell from a row above (rowspan)
     rows = [row for row in table.iter("tr")
@@ -432,13 +481,29 @@ def _narrowest(table: etree._Element) -> float:
                 for dc in range(span):
                     taken[(r + dr, column + dc)] = True
             if span == 1:
-                longest = max((len(m) for m in _SEGMENT.findall("".join(cell.itertext()))), default=0)
+                longest = max((len(m) for m in _PIECE.findall(_unbreakable_text(cell))), default=0)
                 widest[column] = max(widest.get(column, 0), longest)
             else:
                 for dc in range(span):
                     widest.setdefault(column + dc, 0)
             column += span
-    return sum(chars * _CHAR_EM + _CELL_PADDING_EM for chars in widest.values())
+    return {column: chars * _CHAR_EM + _CELL_PADDING_EM for column, chars in sorted(widest.items())}
+
+
+def _unbreakable_text(cell: etree._Element) -> str:
+    """A cell's text, less what may break anywhere: links (book.css: a { overflow-wrap: anywhere })."""
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        if el.tag != "a":
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+        parts.append(" ")
+        parts.append(el.tail or "")
+
+    walk(cell)
+    return "".join(parts)
 
 
 def _span(value: str | None) -> int:

@@ -117,8 +117,13 @@ def test_tables_step_down_turn_and_break_long_words() -> None:
     assert '<table class="table-smaller">' in fit_tables(wide, paper)
     widest = "<table>" + "".join("<tr>" + "".join(f"<td>value{r}x{c} data</td>" for c in range(30)) + "</tr>"
                                  for r in range(2)) + "</table>"
-    turned = fit_tables(widest, paper)
-    assert turned.startswith('<div class="table-turned"><table class="table-smaller table-squeezed">')
+    turned = fit_tables(widest, paper)  # a plain grid: cut in two, each part with the first column
+    assert turned.startswith('<div class="table-turned"><table class="table-smaller"><tr><td>value0x0 data</td>')
+    first, second = turned.split('<table class="table-smaller table-part">')
+    assert first.count("<tr>") == second.count("<tr>") == 2 and "value1x29" in second and "value1x29" not in first
+    assert all("value1x0 data" in part for part in (first, second))
+    spanned = widest.replace("<td>value0x1 data</td><td>value0x2 data</td>", '<td colspan="2">v</td>')
+    assert '<table class="table-smaller table-squeezed">' in fit_tables(spanned, paper)  # cannot be cut: squeezed
 
 
 # -- languages ----------------------------------------------------------------------------------
