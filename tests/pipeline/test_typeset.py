@@ -158,3 +158,13 @@ def test_rows_a_rowspan_joins_are_kept_together() -> None:
                       '<tbody class="rows-kept"><tr><td rowspan="3">2</td><td>y</td></tr><tr><td>z</td></tr>'
                       '<tr><td>z2</td></tr></tbody><tbody><tr><td>3</td><td>w</td></tr><tr><td>4</td><td>v</td></tr>'
                       '</tbody></table>')
+
+
+def test_colspans_leave_no_column_without_a_cell_starting_in_it() -> None:
+    fragment = _convert('<table><tr><td colspan="4">a</td></tr><tr><td colspan="3">b</td><td>c</td></tr>'
+                        '<tr><td rowspan="2">d</td><td colspan="3">e</td></tr><tr><td colspan="3">f</td></tr>'
+                        '</table>\n')
+    # Cells start in columns 0, 1 and 3 only: column 2 goes, and the spans over it narrow by one.
+    assert fragment.html.strip() == (
+        '<table><tbody><tr><td colspan="3">a</td></tr><tr><td colspan="2">b</td><td>c</td></tr>'
+        '<tr><td rowspan="2">d</td><td colspan="2">e</td></tr><tr><td colspan="2">f</td></tr></tbody></table>')
