@@ -12,6 +12,7 @@ from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment, section_lookups
+from .language import chapter_language
 from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of, image_names
 from .reuse import Reuse
 from .titles import normalize_title, slugify, unique
@@ -93,15 +94,16 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     aliases: dict[str, list[str]] = {}
     for alias, target in index.aliases.items():
         aliases.setdefault(index.chapters[target], []).append(alias)
-    for chapter in chapters:
+    for chapter, fragment in zip(chapters, chosen):
         chapter.aliases = sorted(aliases.get(chapter.id, []))
+        chapter.lang = chapter_language(chapter.title, fragment.lang, meta.language, meta.page_languages)
     bibliography, bib_counts = _bibliography(chapters, parsed, meta.csl_style, references or [], problems, reuse)
     for chapter, source in zip(chapters, made_from):  # final now (the bibliography wrote into the notes)
         for note in chapter.notes:
             note.parsed = None  # the bibliography's alone: no builder carries it
         # A digest of its content, kept by what it is made from (quicker to digest than the chapter):
         # a chapter resolved again alike (another page gained a heading) keeps its digest.
-        made = (source, chapter.aliases, [(note.sources, note.html) for note in chapter.notes])
+        made = (source, chapter.aliases, chapter.lang, [(note.sources, note.html) for note in chapter.notes])
         chapter.digest = reuse.keep(("digest", made), lambda c=chapter: digest_of(c))
     book_stats = {
         "articles": len(chapters),

@@ -6,10 +6,12 @@ ignored; command-line options override the file.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 
 from .model import BookMeta, Problem
+from .titles import normalize_title
 
 __all__ = ["SCHEMA", "THEMES", "PartSpec", "Selection", "Config", "parse_config", "schema_table"]
 
@@ -24,6 +26,8 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "licence": (str, "", "licence or rights statement, e.g. CC BY-SA 4.0"),
         "identifier": (str, "", "unique identifier; default: a UUID derived from title and language"),
         "cover": (str, "", "cover image file inside the source folder; default: a generated cover"),
+        "languages": (dict, {}, "a page's language by its title, e.g. `{ \"Erde\" = \"de\" }`, over the one "
+                                "detected in its text"),
     },
     "contents": {
         "articles": (list, [], "explicit ordered list of article titles; default: all articles"),
@@ -57,6 +61,7 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     },
 }
 THEMES = ("auto", "light", "dark")
+_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")  # BCP 47, loosely: a language and subtags
 
 
 @dataclass
@@ -151,6 +156,18 @@ def _parts(tables: list, name: str, problems: list[Problem]) -> list[PartSpec]:
     return parts
 
 
+def _languages(table: dict, name: str, problems: list[Problem]) -> dict[str, str]:
+    """[book] languages: page title -> BCP 47 tag; a value that is not a tag is reported and left out."""
+    languages: dict[str, str] = {}
+    for title, tag in table.items():
+        if isinstance(tag, str) and _TAG.fullmatch(tag):
+            languages[normalize_title(title)] = tag
+        else:
+            problems.append(Problem(name, "warning", f"[book] languages: {tag!r} for '{title}' is not a language "
+                                                     "tag such as \"de\" or \"pt-BR\": ignored"))
+    return languages
+
+
 def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Problem]]:
     """Parse book.toml; every unknown or ill-typed key is a problem naming it."""
     problems: list[Problem] = []
@@ -168,7 +185,8 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
     meta = BookMeta(title=book.get("title", "Wiki Book"), subtitle=book.get("subtitle", ""),
                     authors=[str(a) for a in book.get("authors", [])], language=book.get("language", "en"),
                     publisher=book.get("publisher", ""), rights=book.get("licence", ""),
-                    identifier=book.get("identifier", ""), cover=book.get("cover", ""))
+                    identifier=book.get("identifier", ""), cover=book.get("cover", ""),
+                    page_languages=_languages(book.get("languages", {}), name, problems))
     contents = values.get("contents", {})
     parts = _parts(contents.pop("part", []), name, problems)
     selection = Selection(**contents, parts=parts, base_url=values.get("links", {}).get("base_url", ""))

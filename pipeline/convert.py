@@ -17,6 +17,8 @@ import pypandoc
 from lxml import etree
 
 from .citations import parse_note_sources
+from .language import detect_language, namespace_hints
+from .math import prepare_math
 from .model import Article, Fragment, Note, Problem, Section, digest_of
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
@@ -25,7 +27,9 @@ __all__ = ["convert_articles", "chapter_id_for", "run_pandoc", "PandocError", "P
 
 # Pandoc's own guards: no file or network access, bounded memory and time.
 PANDOC_LIMITS = {"memory": "1500m", "seconds_per_mb": 60.0, "min_seconds": 30.0}
-_READER = "gfm-tex_math_dollars-tex_math_gfm-emoji"
+# GFM's math ($`…`$ and ```math blocks) becomes MathML: the GFM reader wants both math extensions
+# for it, and the export escapes a literal dollar (\$), so a price never reads as a formula.
+_READER = "gfm-emoji"
 
 
 class PandocError(RuntimeError):
@@ -85,7 +89,7 @@ def _pandoc_batch(segments: list[str]) -> list[str] | None:
 
 def _pandoc(markdown: str) -> str:
     """Return pandoc's HTML for `markdown`."""
-    return run_pandoc(["-f", _READER, "-t", "html5"], markdown)
+    return run_pandoc(["-f", _READER, "-t", "html5", "--mathml"], markdown)
 
 
 def run_pandoc(args: list[str], text: str, size: int | None = None) -> str:
@@ -111,12 +115,19 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     """Build a Fragment from pandoc's output for an article and its notes."""
     cid = chapter_id_for(article.title)
     body = _drop_page_anchors(parse_fragment(sanitize(outputs[0])))
+    problems = list(article.problems)
+    problems += [Problem(article.file, "warning", message) for message in prepare_math(body)]
+    _fill_header_cells(body)
+    _drop_empty_columns(body)
     taken: set[str] = set()
     sections = _number_headings(body, cid, taken)
     refs = _link_note_refs(body, cid)
     notes = []
     for label, output in zip(article.notes, outputs[1:]):
         note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
+        problems += [Problem(article.file, "warning", f"note {label}: {message}") for message in prepare_math(note_root)]
+        _fill_header_cells(note_root)
+        _drop_empty_columns(note_root)
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
         text = _note_text(note_root)
@@ -125,9 +136,86 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
                           text=text, ref_ids=refs.get(label, []), parsed=parse_note_sources(text)))
     fragment = Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                         sections=sections, notes=notes, categories=list(article.categories),
-                        problems=list(article.problems))
+                        problems=problems, lang=_language(body))
     fragment.digest = digest_of(fragment)
     return fragment
+
+
+def _language(body: etree._Element) -> str:
+    """The language the page's prose is written in ("" when unsure): its text without code or formulas."""
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        if el.tag not in ("pre", "code", "math"):
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+        parts.append(el.tail or "")
+
+    for child in body:
+        walk(child)
+    targets = [a.get("href", "")[5:] for a in body.iter("a") if a.get("href", "").startswith("wiki:")]
+    return detect_language(" ".join("".join(parts).split()), namespace_hints(targets))
+
+
+def _fill_header_cells(root: etree._Element) -> None:
+    """Leave no header cell empty: a header row with no text goes, an empty header cell becomes a data cell.
+
+    pandoc writes an empty header row for a table that has none; screen readers
+    announce every cell of a row by its column's header.
+    """
+    for row in list(root.iter("tr")):
+        cells = [c for c in row if c.tag in ("th", "td")]
+        if not cells or any(c.tag == "td" for c in cells) or any(_has_content(c) for c in cells):
+            for cell in cells:
+                if cell.tag == "th" and not _has_content(cell):
+                    cell.tag = "td"
+            continue
+        group = row.getparent()
+        group.remove(row)
+        if group.tag == "thead" and not len(group):
+            group.getparent().remove(group)
+
+
+def _drop_empty_columns(root: etree._Element) -> None:
+    """Narrow colspans so that every column of a table has a cell beginning in it (HTML's table model).
+
+    A wiki table whose rows all span the same columns ("colspan=3" then "1")
+    leaves columns no cell starts in; browsers and validators reject them.
+    """
+    for table in root.iter("table"):
+        rows = [row for row in table.iter("tr") if next(row.iterancestors("table"), None) is table]
+        placed: list[tuple[etree._Element, int, int]] = []  # (cell, first column, colspan)
+        taken: set[tuple[int, int]] = set()
+        for r, row in enumerate(rows):
+            column = 0
+            for cell in (c for c in row if c.tag in ("td", "th")):
+                while (r, column) in taken:
+                    column += 1
+                span, down = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+                taken.update((r + dr, column + dc) for dr in range(down) for dc in range(span))
+                placed.append((cell, column, span))
+                column += span
+        starts = sorted({first for _, first, _ in placed})
+        for cell, first, span in placed:
+            kept = sum(1 for start in starts if first <= start < first + span)
+            if kept != span:
+                if kept > 1:
+                    cell.set("colspan", str(kept))
+                else:
+                    cell.attrib.pop("colspan", None)
+
+
+def _span(value: str | None) -> int:
+    """A colspan or rowspan as a count: 1 when missing or not a number; at most 1000 (HTML's limit)."""
+    try:
+        return min(max(int(value or 1), 1), 1000)
+    except ValueError:
+        return 1
+
+
+def _has_content(cell: etree._Element) -> bool:
+    return bool("".join(cell.itertext()).strip()) or any(True for _ in cell.iter("img", "math"))
 
 
 def _drop_page_anchors(root: etree._Element) -> etree._Element:

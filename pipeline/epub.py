@@ -123,6 +123,11 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
         documents[doc_id] = reuse.keep((doc_id, title, body, context),
                                        lambda: document(doc_id, title, "backmatter", body))
     text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, b"")) for doc_id in documents]
+    # A document showing MathML must say so in the manifest (EPUBCheck: "mathml" property).
+    with_math = {c.id for c in book.chapters if "<math" in c.html or any("<math" in n.html for n in c.notes)}
+    for item in text:
+        if item.id in with_math:
+            item.properties = ["mathml"]
 
     entries = contents(book, depth=3)
     package.toc = _toc(entries, itertools.count(1))

@@ -24,7 +24,7 @@ from .reuse import Reuse
 __all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".webp": "image/webp"}
+               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}  # SVG: the PDF's formulas
 
 # A word is a run of letters and digits, as `[\p{L}\p{N}]+` in book.js.
 _WORD = re.compile(r"[^\W_]+")

@@ -119,6 +119,7 @@ class Fragment(Plain):
     notes: list[Note]
     categories: list[str]
     problems: list[Problem] = field(default_factory=list)
+    lang: str = ""  # language detected in the page's text (ISO 639-1), "" when unsure
     digest: str = ""  # of everything above, set where it is converted: assembly's reuse key
 
 
@@ -134,6 +135,7 @@ class Chapter(Plain):
     notes: list[Note]
     categories: list[str]
     aliases: list[str] = field(default_factory=list)  # redirect titles
+    lang: str = ""  # BCP 47 tag when the chapter is not in the book's language ([book] languages or detected)
     digest: str = ""  # of everything above, set at assembly (whoever changes a chapter later clears it): reuse key
 
 
@@ -174,6 +176,7 @@ class BookMeta(Plain):
     csl_style: str = ""  # a CSL style's XML (--csl); empty: the built-in Chicago author-date
     cover: str = ""  # the user's cover image, a file in the source folder; empty: a drawn cover
     html_theme: str = "auto"  # [html] theme of the one-file HTML: auto (the reader's system setting), light, dark
+    page_languages: dict[str, str] = field(default_factory=dict)  # [book] languages: normalised title -> BCP 47 tag
 
 
 @dataclass

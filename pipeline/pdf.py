@@ -18,12 +18,15 @@ font and image once.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
+import inspect
 import io
 import multiprocessing
 import os
 import re
 import shutil
+import textwrap
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
@@ -34,6 +37,7 @@ from pathlib import Path
 import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
+from lxml import etree
 from markupsafe import Markup
 from weasyprint import CSS, HTML
 from weasyprint import pdf as _pdf
@@ -44,6 +48,7 @@ from weasyprint.layout import block as _block
 from weasyprint.layout.page import PageType
 from weasyprint.pdf import VARIANTS
 from weasyprint.pdf import fonts as _fonts
+from weasyprint.pdf import tags as _tags
 from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -51,13 +56,14 @@ from .html import media_type
 from .model import Book, BookMeta, Chapter, Note, image_names
 from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
+from .math import print_math
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
-                     rewrite_images, template_for)
+                     rewrite_images, separate_note_refs, template_for)
 from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 
 __all__ = ["build_pdf", "plan_chunks", "render_chunk", "chunk_digest", "assemble_pdf", "render_folio_layer",
-           "render_whole", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
+           "render_whole", "fit_tables", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions", "Paper", "PAPERS",
            "footnoted", "cores", "process_pool"]
 
 _IMAGE_SCHEME = "wikibind-image:"
@@ -73,13 +79,24 @@ class Paper:
     inner: float  # the binding side
     outer: float
     font_size: float  # pt
+    width: float  # of the trimmed page, upright
+    height: float
+    landscape: str  # the CSS `size` of the page turned on its side, for a table too wide for the upright one
+
+    def measure(self, *, turned: bool = False) -> float:
+        """The width of the text block in ems of the book's type, on an upright or a turned page."""
+        return ((self.height if turned else self.width) - self.inner - self.outer) / 25.4 * 72 / self.font_size
 
 
 PAPERS = {
-    "a4": Paper("A4", top=24, bottom=26, inner=25, outer=30, font_size=11),
-    "letter": Paper("letter", top=24, bottom=26, inner=25, outer=30, font_size=11),
-    "a5": Paper("A5", top=16, bottom=19, inner=17, outer=15, font_size=9.5),
-    "trade": Paper("6in 9in", top=17, bottom=20, inner=19, outer=16, font_size=10),
+    "a4": Paper("A4", top=24, bottom=26, inner=25, outer=30, font_size=11, width=210, height=297,
+                landscape="A4 landscape"),
+    "letter": Paper("letter", top=24, bottom=26, inner=25, outer=30, font_size=11, width=215.9, height=279.4,
+                    landscape="letter landscape"),
+    "a5": Paper("A5", top=16, bottom=19, inner=17, outer=15, font_size=9.5, width=148, height=210,
+                landscape="A5 landscape"),
+    "trade": Paper("6in 9in", top=17, bottom=20, inner=19, outer=16, font_size=10, width=152.4, height=228.6,
+                   landscape="9in 6in"),
 }
 
 
@@ -179,10 +196,49 @@ def _page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
     return made[1]
 
 
+def _tag_languages(build: Callable[..., Iterator]) -> Callable[..., Iterator]:
+    """Wrap WeasyPrint 70's structure tree so that an element with a `lang` says so (/Lang).
+
+    WeasyPrint writes the document's language only: a chapter in another
+    language would be read aloud with the book's voice.
+    """
+    def wrapped(box: Box, parent: pydyf.Dictionary, *args: object) -> Iterator:
+        own = getattr(box, "_box", box)  # an absolutely placed box comes wrapped
+        element = getattr(own, "element", None)
+        lang = element.get("lang") if element is not None and getattr(own, "element_tag", None) not in (
+            "html", "body") else None
+        for made in build(box, parent, *args):
+            if lang and "Lang" not in made:
+                made["Lang"] = pydyf.String(lang)
+            yield made
+    wrapped.__wrapped__ = build
+    return wrapped
+
+
+def _without_evicting_footnotes(linebox_layout: Callable[..., tuple]) -> Callable[..., tuple]:
+    """WeasyPrint 70's line layout, changed so that it never sends a page's footnotes on to make room for a line.
+
+    To keep a line that would leave too few lines (orphans, widows) on either
+    page, WeasyPrint moves footnotes already on the page to the next one, away
+    from their references. Here the line moves instead, by the same rule as
+    when no footnote is in the way: a note stays on the page that cites it.
+    """
+    source = textwrap.dedent(inspect.getsource(linebox_layout))
+    evicting = "report = not context.in_column and can_break_now and not could_break_before"
+    if source.count(evicting) != 1:
+        return linebox_layout  # another WeasyPrint: its own layout, and the tests count late footnotes
+    namespace: dict[str, object] = {}
+    exec(compile(source.replace(evicting, "report = False"), _block.__file__, "exec"), _block.__dict__, namespace)
+    changed = namespace[linebox_layout.__name__]
+    changed.__wrapped__ = linebox_layout  # inspect.unwrap gives WeasyPrint's own back
+    return changed
+
+
 if weasyprint.__version__.split(".")[0] == "70":  # checked against 70.0; tests catch a lost footnote
-    _block._linebox_layout = _keep_footnotes_of_kept_lines(_block._linebox_layout)
+    _block._linebox_layout = _keep_footnotes_of_kept_lines(_without_evicting_footnotes(_block._linebox_layout))
     _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
     _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
+    _tags._build_box_tree = _tag_languages(_tags._build_box_tree)
 if pydyf.__version__ == "0.13.0":  # checked against it: its page_references is the one above, slower
     pydyf.PDF.page_references = property(_page_references)
 
@@ -250,7 +306,8 @@ def footnoted(chapter: Chapter) -> Chapter:
     Later references keep linking to the note's id, which the footnote carries.
     Notes that nothing cites stay in `notes`, for the chapter's end.
     """
-    root = parse_fragment(chapter.html)
+    # Before the footnotes come between them: references that follow each other get their separator.
+    root = parse_fragment(separate_note_refs(chapter.html))
     refs = {a.get("id"): a for a in root.iter("a") if a.get("class") == "noteref"}
     template = environment().get_template("pdf/footnote.xhtml.j2")
     uncited: list[Note] = []
@@ -264,6 +321,196 @@ def footnoted(chapter: Chapter) -> Chapter:
         footnote.tail, call.tail = call.tail, None
         call.addnext(footnote)
     return replace(chapter, html=to_xhtml(root), notes=uncited)
+
+
+# --- tables that fit the text block ---------------------------------------------------------
+
+# Type sizes a table may be set in (ems of the text; book.css: table, .table-small, .table-smaller),
+# tried in turn until the table's narrowest layout fits; past the last, the table turns onto a
+# landscape page, and a table too wide even there may break its words anywhere.
+_TABLE_STEPS = ((0.85, ""), (0.75, "table-small"), (0.65, "table-smaller"))
+_CHAR_EM = 0.55  # a generous average advance of a character of Gentium, in ems
+_CELL_PADDING_EM = 1.2  # a cell's padding and rules, in ems of the table's type
+_LONG = 16  # a word of more characters gets break opportunities after _ / . , & = ? and the like
+_BREAK_AFTER = re.compile(r"([_/.,&=?;:\\)\]])(?=[^\s\u200b])")
+_SEGMENT = re.compile(r"[^\s\u200b]+")
+_PIECE = re.compile(r"[^\s\u200b\-\u2010\u2013\u2014]+[\-\u2010\u2013\u2014]?")  # a line may break after a dash
+
+
+def fit_tables(xhtml: str, paper: Paper) -> str:
+    """Mark each table with the type size, page and breaking that let it fit the text block (book.css).
+
+    Long words in cells (file names, addresses) get break opportunities after
+    their separators; the table's narrowest layout is estimated from its
+    longest unbreakable piece per column.
+    """
+    if "<table" not in xhtml:
+        return xhtml
+    root = parse_fragment(xhtml)
+    for table in list(root.iter("table")):
+        if any(a.tag == "table" for a in table.iterancestors()):
+            continue  # a nested table goes with the one holding it
+        for cell in table.iter("td", "th", "caption"):
+            for el in cell.iter():
+                el.text = _soft_breaks(el.text) if el.text else el.text
+                if el is not cell:
+                    el.tail = _soft_breaks(el.tail) if el.tail else el.tail
+        _keep_spanned_rows(table)
+        needs = _column_needs(table)  # in ems of the table's own type
+        need = sum(needs.values())
+        classes = [c for c in (table.get("class") or "").split() if c]
+        for size, name in _TABLE_STEPS:
+            if need * size <= paper.measure():
+                classes.append(name)
+                break
+        else:
+            size, name = _TABLE_STEPS[-1]
+            classes.append(name)
+            turned = paper.measure(turned=True) / size
+            parts = _split_columns(table, needs, turned) if need > turned else [(table, need)]
+            # The page's name goes on a block around the table (book.css: .table-turned).
+            wrapper = table.makeelement("div", {"class": "table-turned"})
+            table.addprevious(wrapper)
+            wrapper.tail, table.tail = table.tail, None
+            for number, (part, width) in enumerate(parts):
+                wrapper.append(part)
+                # Only what fits nowhere, even split, breaks its words anywhere.
+                squeezed = ["table-squeezed"] if width > turned else []
+                if number:
+                    part.set("class", " ".join([*classes, "table-part", *squeezed]))
+                else:
+                    classes += squeezed
+        if any(classes):
+            table.set("class", " ".join(c for c in classes if c))
+    return to_xhtml(root)
+
+
+def _split_columns(table: etree._Element, needs: dict[int, float],
+                   measure: float) -> list[tuple[etree._Element, float]]:
+    """Split a plain grid too wide for `measure` ems into tables of a few columns each, the first column in all.
+
+    Returns the tables with the width each needs. A table with spanning
+    cells, or rows of unequal length, cannot be cut cleanly and comes back whole.
+    """
+    whole = [(table, sum(needs.values()))]
+    rows = [row for row in table.iter("tr") if next(row.iterancestors("table"), None) is table]
+    cells = [[c for c in row if c.tag in ("td", "th")] for row in rows]
+    width = len(needs)
+    if width < 3 or any(len(r) != width for r in cells) or any(
+            c.get("colspan") not in (None, "1") or c.get("rowspan") not in (None, "1") for r in cells for c in r):
+        return whole
+    groups: list[list[int]] = [[]]
+    for column in range(1, width):
+        if groups[-1] and needs[0] + sum(needs[c] for c in groups[-1]) + needs[column] > measure:
+            groups.append([])
+        groups[-1].append(column)
+    if len(groups) < 2:
+        return whole
+    for colgroup in table.findall("colgroup"):  # its columns are no longer the table's
+        table.remove(colgroup)
+    parts = [copy.deepcopy(table) for _ in groups[1:]]
+    for caption in (c for part in parts for c in part.findall("caption")):
+        caption.getparent().remove(caption)  # the caption heads the first part only
+    split = []
+    for part, group in zip([table, *parts], groups):
+        keep = {0, *group}
+        for row in [r for r in part.iter("tr") if next(r.iterancestors("table"), None) is part]:
+            for column, cell in enumerate([c for c in row if c.tag in ("td", "th")]):
+                if column not in keep:
+                    row.remove(cell)
+        split.append((part, sum(needs[c] for c in keep)))
+    return split
+
+
+def _keep_spanned_rows(table: etree._Element) -> None:
+    """Put the rows a rowspan joins in a row group of their own, which book.css keeps on one page.
+
+    `tr { break-inside: avoid }` keeps a row whole, but a page may still fall
+    between the rows of a cell that spans them.
+    """
+    for group in [g for g in table if g.tag == "tbody"]:
+        rows = [row for row in group if row.tag == "tr"]
+        if len(rows) != len(group) or not any(c.get("rowspan") not in (None, "1") for r in rows for c in r):
+            continue
+        runs: list[tuple[list[etree._Element], bool]] = []
+        start, end = 0, 0
+        for r, row in enumerate(rows):
+            end = max(end, r + max((_span(c.get("rowspan")) for c in row if c.tag in ("td", "th")), default=1) - 1)
+            if r == end:
+                joined = end > start
+                if joined or not runs or runs[-1][1]:
+                    runs.append(([], joined))
+                runs[-1][0].extend(rows[start:end + 1])
+                start, end = r + 1, r + 1
+        if start < len(rows):  # a rowspan reaching past the last row
+            runs.append((rows[start:], True))
+        if len(runs) < 2:
+            if runs and runs[0][1]:
+                group.set("class", "rows-kept")
+            continue
+        for members, joined in runs:
+            part = group.makeelement("tbody", {"class": "rows-kept"} if joined else {})
+            part.extend(members)
+            group.addprevious(part)
+        group.getparent().remove(group)
+
+
+def _soft_breaks(text: str) -> str:
+    """Put a zero-width space after the separators of each long word, where a line may then break."""
+    if len(text) < _LONG:
+        return text
+    return _SEGMENT.sub(lambda m: _BREAK_AFTER.sub("\\1\u200b", m.group(0)) if len(m.group(0)) >= _LONG
+                        else m.group(0), text)
+
+
+def _column_needs(table: etree._Element) -> dict[int, float]:
+    """Estimate the narrowest each column of a table can be, in ems of its type: its longest piece and padding."""
+    widest: dict[int, int] = {}
+    taken: dict[tuple[int, int], bool] = {}  # (row, column) held by a cell from a row above (rowspan)
+    rows = [row for row in table.iter("tr")
+            if next((a for a in row.iterancestors("table")), None) is table]
+    for r, row in enumerate(rows):
+        column = 0
+        for cell in row:
+            if cell.tag not in ("td", "th"):
+                continue
+            while taken.get((r, column)):
+                column += 1
+            span, down = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+            for dr in range(1, down):
+                for dc in range(span):
+                    taken[(r + dr, column + dc)] = True
+            if span == 1:
+                longest = max((len(m) for m in _PIECE.findall(_unbreakable_text(cell))), default=0)
+                widest[column] = max(widest.get(column, 0), longest)
+            else:
+                for dc in range(span):
+                    widest.setdefault(column + dc, 0)
+            column += span
+    return {column: chars * _CHAR_EM + _CELL_PADDING_EM for column, chars in sorted(widest.items())}
+
+
+def _unbreakable_text(cell: etree._Element) -> str:
+    """A cell's text, less what may break anywhere: links (book.css: a { overflow-wrap: anywhere })."""
+    parts: list[str] = []
+
+    def walk(el: etree._Element) -> None:
+        if el.tag != "a":
+            parts.append(el.text or "")
+            for child in el:
+                walk(child)
+        parts.append(" ")
+        parts.append(el.tail or "")
+
+    walk(cell)
+    return "".join(parts)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return min(max(int(value or 1), 1), 1000)
+    except ValueError:
+        return 1
 
 
 # --- documents ----------------------------------------------------------------------------
@@ -436,9 +683,23 @@ def render_chunk(book: Book, chapter_indices: Iterable[int], options: PdfOptions
         if chapter.id in opens:  # a part's title page goes with its first chapter
             sections.append(render_part(opens[chapter.id], flavour="pdf"))
         sections.append(render_chapter(footnoted(chapter), flavour="pdf"))
+    paper = PAPERS[options.paper.lower()]
+    sections = [fit_tables(section, paper) for section in sections]
+    sections, images = _with_math_images(sections, book.images)
     xhtml = _link_out(_html(book.meta, sections, front=False))
-    rendered = _render_unnumbered((xhtml, book.images, options, book.meta.title))
+    rendered = _render_unnumbered((xhtml, images, options, book.meta.title))
     return replace(rendered, chapters=tuple(book.chapters[i].id for i in indices))
+
+
+def _with_math_images(sections: list[str], images: dict[str, bytes]) -> tuple[list[str], dict[str, bytes]]:
+    """Show each formula of the sections as an SVG image (WeasyPrint lays out no MathML); add the images."""
+    drawn: dict[str, bytes] = {}
+    out = []
+    for section in sections:
+        section, its_images = print_math(section)
+        out.append(section)
+        drawn.update(its_images)
+    return out, ({**images, **drawn} if drawn else images)
 
 
 def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> str:
@@ -475,7 +736,9 @@ def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> Re
 
 def _folio_kind(page_type: PageType) -> str:
     """Return where page.css.j2 puts the number of a page of this type, in a chapter or the back matter."""
-    if page_type.blank or page_type.name in ("part", "part-opening"):
+    # A turned page (a wide table) keeps its number in the book's count but shows none: the folio
+    # layer is drawn for upright pages.
+    if page_type.blank or page_type.name in ("part", "part-opening", "turned"):
         return "none"
     if page_type.name in ("chapter", "opening") and (page_type.name, 0) in page_type.groups:
         return "open"  # :nth(1 of chapter), :nth(1 of opening)
@@ -572,9 +835,10 @@ def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOption
         place(chunk)
     helpers = laid_out([(_folio_specimen, (_FOLIO_DIGITS, options)),
                         (render_folio_layer, (("none",), (0,), options, True))])
-    back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, [xhtml], front=False), folio_of.get), {},
+    back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, shown, front=False), folio_of.get), images,
                                             options, book.meta.title),))
-                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)])
+                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)
+                     for shown, images in [_with_math_images([xhtml], {})]])
     stamps, (blank, _) = helpers
 
     merger = Merger()
@@ -679,6 +943,8 @@ def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:
     sections = [render_part(item, flavour="pdf") if isinstance(item, BookPart) else
                 render_chapter(footnoted(item), flavour="pdf") for item in body_matter(book)]
     sections += [xhtml for _, _, xhtml in back_matter(book, flavour="pdf")]
+    sections = [fit_tables(section, PAPERS[options.paper.lower()]) for section in sections]
+    sections, images = _with_math_images(sections, book.images)
     xhtml = _html(book.meta, sections, front=True, font=options.font, toc=contents(book, depth=options.toc_depth),
                   count=len(book.chapters))
-    return _written(xhtml, book.images, options, options.variant, book.meta.identifier, title=book.meta.title)[0]
+    return _written(xhtml, images, options, options.variant, book.meta.identifier, title=book.meta.title)[0]

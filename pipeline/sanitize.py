@@ -11,7 +11,7 @@ import re
 import nh3
 from lxml import etree, html as lxml_html
 
-__all__ = ["sanitize", "parse_fragment", "to_xhtml", "VOID"]
+__all__ = ["sanitize", "parse_fragment", "to_xhtml", "VOID", "MATHML_NS", "TOKEN_CLASSES"]
 
 _TAGS = {
     "a", "abbr", "b", "bdi", "bdo", "blockquote", "br", "caption", "cite", "code",
@@ -20,6 +20,35 @@ _TAGS = {
     "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
     "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
     "var", "wbr",
+}
+# MathML that pandoc writes (--mathml): presentation elements only. No <maction> (it toggles
+# content), no <annotation-xml> (it may carry HTML), no href, link or colour attributes.
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+_MATHML_TAGS = {
+    "math", "semantics", "annotation", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup",
+    "msubsup", "munder", "mover", "munderover", "mfrac", "msqrt", "mroot", "mstyle", "merror", "mpadded",
+    "mphantom", "mfenced", "menclose", "mtable", "mtr", "mtd", "mlabeledtr", "mmultiscripts", "mprescripts",
+    "none",
+}
+_MATHML_ATTRIBUTES = {
+    "accent", "accentunder", "align", "bevelled", "close", "columnalign", "columnlines", "columnspacing",
+    "columnspan", "denomalign", "depth", "displaystyle", "fence", "form", "frame", "height", "largeop",
+    "linethickness", "lspace", "mathsize", "mathvariant", "maxsize", "minsize", "movablelimits", "notation",
+    "numalign", "open", "rowalign", "rowlines", "rowspacing", "rowspan", "rspace", "scriptlevel", "separator",
+    "separators", "stretchy", "symmetric", "voffset", "width",
+}
+# Pandoc's highlighted code (skylighting): a token class per span, `sourceCode` on the block.
+# Classes only, never a style: the book's stylesheets colour them.
+TOKEN_CLASSES = {
+    "al", "an", "at", "bn", "bu", "cf", "ch", "cn", "co", "cv", "do", "dt", "dv", "er", "ex", "fl", "fu",
+    "im", "in", "kw", "op", "ot", "pp", "re", "sc", "ss", "st", "va", "vs", "wa",
+}
+_CLASSES = {
+    "div": {"sourceCode"},
+    "pre": {"sourceCode"},
+    "code": {"sourceCode"},
+    # pandoc marks a formula it could not convert `math inline` / `math display` (convert.py shows its TeX).
+    "span": TOKEN_CLASSES | {"math", "inline", "display"},
 }
 _ATTRIBUTES = {
     "*": {"lang", "dir", "title"},
@@ -32,24 +61,32 @@ _ATTRIBUTES = {
     "sup": {"data-note"},
     "q": {"cite"},
     "blockquote": {"cite"},
+    **{tag: set(_MATHML_ATTRIBUTES) for tag in _MATHML_TAGS},
+    "math": {"display", "alttext"} | _MATHML_ATTRIBUTES,
+    "annotation": {"encoding"},
 }
 # `wiki:` carries wikilinks until they are resolved; nothing else may fetch.
 _SCHEMES = {"http", "https", "mailto", "wiki"}
 VOID = {"br", "col", "hr", "img", "wbr"}
+_EMPTY_CLASS = re.compile(r'(<[a-zA-Z][^<>]*?) class=""')
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def sanitize(fragment: str) -> str:
     """Return `fragment` with everything not on the allow-list removed."""
-    return nh3.clean(
+    clean = nh3.clean(
         _XML_INVALID.sub("", fragment),
-        tags=_TAGS,
+        tags=_TAGS | _MATHML_TAGS,
         clean_content_tags={"script", "style", "template", "textarea", "title", "noscript"},
         attributes=_ATTRIBUTES,
         url_schemes=_SCHEMES,
         link_rel=None,
+        allowed_classes=_CLASSES,
+        set_tag_attribute_values={"math": {"xmlns": MATHML_NS}},
         filter_style_properties={"text-align"},  # pandoc's table column alignment
     )
+    # nh3 leaves `class=""` where no class was allowed; only inside a tag (text has no raw "<").
+    return _EMPTY_CLASS.sub(r"\1", clean) if ' class=""' in clean else clean
 
 
 def parse_fragment(fragment: str) -> etree._Element:
