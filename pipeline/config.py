@@ -55,6 +55,10 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     "html": {
         "theme": (str, "auto", "auto (follows the reader's system setting), light or dark"),
     },
+    "source": {
+        "media": (str, "", "with an XML export as SOURCE: the folder of the wiki's media files its `[[File:…]]` "
+                           "links name (beside the export, or --media)"),
+    },
 }
 THEMES = ("auto", "light", "dark")
 
@@ -95,6 +99,7 @@ class Config:
     selection: Selection = field(default_factory=Selection)
     pdf: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    media: str = ""  # [source] media: the media folder of an XML export, as written (relative to book.toml)
 
 
 def schema_table() -> str:
@@ -201,4 +206,4 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         problems.append(Problem(name, "warning", f"[html] theme '{meta.html_theme}' is not auto, light or dark: "
                                                  "auto is used"))
         meta.html_theme = "auto"
-    return Config(meta=meta, selection=selection, pdf=pdf), problems
+    return Config(meta=meta, selection=selection, pdf=pdf, media=values.get("source", {}).get("media", "")), problems

@@ -1,4 +1,4 @@
-"""`wikibind watch`: rebuild incrementally whenever the source folder changes."""
+"""`wikibind watch`: rebuild incrementally whenever the source folder (or XML export) changes."""
 from __future__ import annotations
 
 import argparse
@@ -37,7 +37,12 @@ def watch(args: argparse.Namespace, build: Callable[[argparse.Namespace], int],
     source = Path(args.source).resolve()
     changes = _Changes(Path(args.out).resolve())
     observer = Observer()
-    observer.schedule(changes, str(source), recursive=True)
+    if source.is_file():  # an XML export: its folder (a re-export replaces the file), and its media
+        observer.schedule(changes, str(source.parent), recursive=False)
+        if getattr(args, "media", None):
+            observer.schedule(changes, str(Path(args.media).resolve()), recursive=True)
+    else:
+        observer.schedule(changes, str(source), recursive=True)
     observer.start()
     stop = stop or threading.Event()
     args.quiet = True

@@ -1,0 +1,80 @@
+"""Planning a book from a MediaWiki XML export instead of a folder of Markdown.
+
+The export is read once per build, streaming: each page of the main
+namespace becomes an article named by its title and keyed by its revision's
+sha1 (with wikibind's code and the wiki's namespace names), so a re-export
+in which ten pages changed converts those ten again. The wikitext of a page
+whose key is new is stored in the cache (`wikitext/<key>.pickle`) as it
+streams by; the tasks read it from there, never the export, so no task
+holds or parses the whole dump.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.dump import Dump, DumpError, SiteInfo
+from pipeline.model import Problem
+from pipeline.source import digest
+from pipeline.titles import normalize_title
+from pipeline.wikitext import WikiPage
+
+from . import store
+
+__all__ = ["ExportListing", "list_export", "blob_path", "load_page", "ExportError"]
+
+
+class ExportError(Exception):
+    """The export cannot be read (the message names the file and the byte offset)."""
+
+
+@dataclass
+class ExportListing:
+    """What planning needs of an export: its pages' names and keys, and what else it said."""
+
+    articles: list[tuple[str, str]] = field(default_factory=list)  # (name, key), sorted by name
+    site: SiteInfo = field(default_factory=SiteInfo)
+    newest: str = ""  # the newest revision's time stamp, ISO 8601
+    problems: list[Problem] = field(default_factory=list)
+    skipped: int = 0  # pages of other namespaces
+
+
+def blob_path(cache: Path, key: str) -> Path:
+    """Where a page's wikitext is kept in the cache, by its key."""
+    return Path(cache) / "wikitext" / f"{key}.pickle"
+
+
+def load_page(cache: Path, key: str) -> tuple[WikiPage, SiteInfo]:
+    """The page and site information stored under `key` (raises OSError or store.CorruptEntry when gone)."""
+    return store.load(blob_path(cache, key))
+
+
+def list_export(path: Path, cache: Path, code: str) -> ExportListing:
+    """Stream the export: list its main-namespace pages by key, storing the wikitext of new keys."""
+    listing = ExportListing()
+    seen: dict[str, str] = {}
+    try:
+        with Dump(path) as dump:
+            site = listing.site = dump.site
+            site_key = digest(site.case, *(f"{n}:{name}" for n, name in sorted(site.namespaces.items())))
+            for page in dump.pages():
+                if page.namespace != 0:
+                    listing.skipped += 1
+                    continue
+                name = normalize_title(page.title)
+                if not name:
+                    continue
+                if name in seen:
+                    listing.problems.append(Problem(name, "warning", f"the export holds this page twice "
+                                                                     "(by title); the first is used"))
+                    continue
+                key = digest(code, "wikitext", name, page.sha1, site_key)
+                seen[name] = key
+                blob = blob_path(cache, key)
+                if not store.is_valid(blob):
+                    store.save(blob, (WikiPage(name, name, page.text, page.redirect), site))
+                listing.newest = max(listing.newest, page.timestamp)
+    except DumpError as err:
+        raise ExportError(str(err)) from err
+    listing.articles = sorted(seen.items())
+    return listing
