@@ -55,6 +55,7 @@ __all__ = ["WikiPage", "convert_pages", "citation_item", "is_citation", "MAX_WIK
 
 MAX_WIKITEXT_BYTES = 8 * 1024 * 1024  # as a Markdown page: a larger one is refused, not converted
 _MAX_DEPTH = 40  # templates and tags nested deeper are not content (and would exhaust the stack)
+_MAX_AROUND = 400  # characters of text around a note's citations that can go into the citation itself
 
 # Names of the File and Category namespaces in some wikis' languages: a page copied
 # from another wiki keeps its own language's links, which its new <siteinfo> does not name.
@@ -106,7 +107,7 @@ _CITE_TYPES = {
     "cite mailing list": "webpage", "cite newsgroup": "webpage", "cite tweet": "post", "cite podcast": "song",
     "cite sign": "document", "cite document": "document", "cite court": "legal_case", "cite act": "legislation",
     "citation": "", "cite": "", "internetquelle": "webpage", "literatur": "book", "webarchiv": "webpage",
-    "webarchive": "webpage", "lien web": "webpage", "ouvrage": "book", "article": "article-journal",
+    "webarchive": "webpage", "wayback": "webpage", "lien web": "webpage", "ouvrage": "book", "article": "article-journal",
     "cite gnis": "webpage", "cite govtrack": "webpage", "cite gns": "webpage",
 }
 # Parameter names per field, English first, then German, then French.
@@ -142,7 +143,7 @@ _AUTHOR_KEYS = re.compile(
 
 def is_citation(name: str) -> bool:
     """True when a template name (already folded) is a citation template."""
-    return name in _CITE_TYPES or name.startswith("cite ")
+    return name in _CITE_TYPES or name in _SOURCES or name.startswith("cite ")
 
 
 def _fold(name: str) -> str:
@@ -211,6 +212,10 @@ def _names(params: dict[str, str], role: str) -> list[dict]:
         part = {"surname": "last", "nom": "last", "given": "first", "prénom": "first", "prenom": "first"}.get(part, part)
         people.setdefault(int(number or 1), {})[part] = value
     result = []
+    vancouver = params.get("vauthors" if role == "author" else "veditors", "")
+    for name in filter(None, (n.strip() for n in vancouver.split(","))):
+        words = name.split()  # "Wilson DG": family name, then initials
+        result.append({"family": " ".join(words[:-1]), "given": words[-1]} if len(words) > 1 else {"literal": name})
     for _, person in sorted(people.items()):
         if person.get("last"):
             result.append({"family": person["last"], **({"given": person["first"]} if person.get("first") else {})})
@@ -253,11 +258,41 @@ def _date(text: str) -> dict | None:
     return {"raw": text}
 
 
+# Citation templates of one source each, whose parameters name only the entry: what they print, as CSL.
+_SOURCES: dict[str, Callable[[dict[str, str]], dict]] = {
+    "cite gnis": lambda p: {"type": "webpage", "title": f"Feature Detail Report for: {p.get('2') or p.get('1', '')}",
+                            "container-title": "Geographic Names Information System",
+                            "publisher": "United States Geological Survey",
+                            "URL": f"https://edits.nationalmap.gov/apps/gaz-domestic/public/summary/{p.get('1', '')}"},
+    "cite govtrack": lambda p: {"type": "webpage", "title": f"Congressional district {p.get('1', '')}-{p.get('2', '')}",
+                                "container-title": "GovTrack.us",
+                                "URL": f"https://www.govtrack.us/congress/members/{p.get('1', '').lower()}/{p.get('2', '')}"},
+    "sep entry": lambda p: {"type": "entry-encyclopedia", "title": p.get("2", ""),
+                            "container-title": "Stanford Encyclopedia of Philosophy",
+                            **({"author": [_name(p["3"])]} if p.get("3") else {}),
+                            **({"issued": _date(p["4"])} if p.get("4") and _date(p["4"]) else {}),
+                            "URL": f"https://plato.stanford.edu/entries/{p.get('1', '')}/"},
+    "iep": lambda p: {"type": "entry-encyclopedia", "title": p.get("2", ""),
+                      "container-title": "Internet Encyclopedia of Philosophy",
+                      **({"author": [_name(p["3"])]} if p.get("3") else {}),
+                      "URL": f"https://iep.utm.edu/{p.get('1', '')}"},
+}
+
+
 def citation_item(template: Template) -> dict | None:
     """The CSL-JSON item of a citation template, its id derived from its fields; None when it names nothing."""
     kind = _fold(str(template.name))
     params = _params(template)
-    if kind in {"webarchiv", "webarchive"}:
+    if kind in _SOURCES:
+        item = _SOURCES[kind](params) if params.get("1") else None
+        if not item or not item.get("title"):
+            return None
+        accessed = _first(params, _FIELDS["accessed"])
+        if accessed and _date(accessed):
+            item["accessed"] = _date(accessed)
+        item["id"] = _item_id(item)
+        return item
+    if kind in {"webarchiv", "webarchive", "wayback"}:
         return _archive_item(params)
     item: dict = {}
     ctype = _CITE_TYPES.get(kind, "")
@@ -312,8 +347,8 @@ def _archive_item(params: dict[str, str]) -> dict | None:
     url = params.get("url", "")
     stamp = params.get("wayback") or params.get("date", "")
     archive = params.get("archive-url") or params.get("archiv-url") or ""
-    if not archive and url and re.fullmatch(r"\d{4,14}", params.get("wayback", "")):
-        archive = f"https://web.archive.org/web/{params['wayback']}/{url}"
+    if not archive and url and re.fullmatch(r"\d{4,14}", stamp):
+        archive = f"https://web.archive.org/web/{stamp}/{url}"
     if not archive and params.get("archive-is"):
         archive = f"https://archive.today/{params['archive-is']}"
     title = params.get("text") or params.get("title") or params.get("titel") or ""
@@ -415,6 +450,7 @@ class _Note:
     segment: int | None = None  # the note's wikitext, as a segment of the pandoc run
     cites: list[tuple[str, str]] = field(default_factory=list)  # (placeholder, item id) in the note's text
     markdown: str = ""  # set when known without pandoc (a short citation)
+    dropped: list[Template] = field(default_factory=list)  # templates the note held that the book does not model
 
 
 class _Page:
@@ -427,7 +463,7 @@ class _Page:
         self.segments = segments
         self.categories: list[str] = []
         self.notes: dict[str, _Note] = {}
-        self.named: dict[str, str] = {}  # ref name -> label
+        self.named: dict[str, list[str]] = {}  # ref name -> its note's labels
         self.definitions: dict[str, Wikicode] = {}  # ref name -> its content, wherever it is defined
         self.items: dict[str, dict] = {}
         self.harv: dict[str, str] = {}  # sfn key -> item id
@@ -516,7 +552,7 @@ class _Page:
                 return ""  # a note inside a note is not a note
             ref_name = self._ref_name(tag)
             if ref_name and ref_name in self.named:
-                return self._marker(self.named[ref_name])
+                return "".join(self._marker(label) for label in self.named[ref_name])
             content = self.definitions.get(ref_name) if ref_name else None
             if content is None:
                 content = tag.contents if not tag.self_closing and tag.contents is not None else None
@@ -525,10 +561,21 @@ class _Page:
                                              f"note <ref name=\"{ref_name}\"/> is used but never defined"))
                 return ""
             note = self._new_note()
+            rendered = self.render(content, note, depth + 1).strip()
+            labels = [note.label]
+            around = _plain(self.tokens.strip(rendered)) if note.cites else ""
+            if len(around) > _MAX_AROUND or re.search(r"[;@\[\]]", around):
+                # Too much around its citations for one pandoc citation (a quotation, commentary):
+                # the text stays a note, and its citations follow as a note of their own.
+                cites = self._new_note()
+                cites.cites, note.cites = note.cites, []
+                for token, _ in cites.cites:
+                    rendered = rendered.replace(token, "")
+                labels.append(cites.label)
+            note.segment = self.segment(rendered)
             if ref_name:
-                self.named[ref_name] = note.label
-            note.segment = self.segment(self.render(content, note, depth + 1).strip())
-            return self._marker(note.label)
+                self.named[ref_name] = labels
+            return "".join(self._marker(label) for label in labels)
         if name == "references":
             return ""  # the notes are printed at the chapter's end; definitions inside were surveyed
         if name in {"nowiki", "pre", "math", "syntaxhighlight", "source", "code", "chem", "ce", "score", "hiero",
@@ -639,14 +686,17 @@ class _Page:
             if item is None:
                 self.dropped[name] += 1
                 return ""
-            if name in {"webarchive"} and in_note is not None and in_note.cites:
+            if name in {"webarchive", "wayback"} and in_note is not None and in_note.cites:
                 return ""  # the archived copy of the citation just before it
             self.items.setdefault(item["id"], item)
             if in_note is not None:
                 token = self.tokens.add("")
                 in_note.cites.append((token, item["id"]))
                 return token
-            return self.tokens.add(_item_markdown(item))
+            # Outside a note (a list of works): written out, and cited by a note so that it joins the bibliography.
+            note = self._new_note()
+            note.cites.append((self.tokens.add(""), item["id"]))
+            return self.tokens.add(_item_markdown(item)) + self._marker(note.label)
         if name in _HARV_TEMPLATES:
             return self._short_citation(template, name, in_note)
         if name.startswith(("infobox", "taxobox", "info/")) or name.endswith(" infobox"):
@@ -680,7 +730,11 @@ class _Page:
             return f"[https://books.google.com/books?id={quote(ident, safe='')} {text or 'Google Books'}]"
         if name not in _DROP_QUIETLY:
             self.dropped[name] += 1
-        return ""
+            if in_note is not None:
+                in_note.dropped.append(template)
+        # A note given in a parameter (a table's footnote) is still the page's note, where the template stood.
+        return "".join(self._tag(tag, in_note, depth + 1) for param in template.params
+                       for tag in param.value.ifilter_tags(recursive=True) if _fold(str(tag.tag)) == "ref")
 
     def _short_citation(self, template: Template, name: str, in_note: _Note | None) -> str:
         """{{sfn}} (a note of its own) and {{harvnb}} (inside one): a citation of the page's full template."""
@@ -768,9 +822,13 @@ class _Page:
         """A note's Markdown: a pandoc citation when it cites templates, else pandoc's output."""
         if note.markdown:
             return note.markdown
-        text = outputs[note.segment].strip() if note.segment is not None else ""
+        text = outputs[note.segment].strip() if note.segment is not None else "".join(t for t, _ in note.cites)
         if not note.cites:
-            return self.tokens.fill(text, outputs)
+            text = self.tokens.fill(text, outputs)
+            if not text.strip() and note.dropped:
+                # A note made only of templates the book does not know: their parameters, rather than nothing.
+                text = _md("; ".join(", ".join(v for v in _params(t).values()) for t in note.dropped))
+            return text
         # The text before the first citation is its prefix; the text after each, its suffix.
         pieces = re.split(rf"({'|'.join(re.escape(t) for t, _ in note.cites)})", text)
         ids = dict(note.cites)
@@ -788,7 +846,7 @@ class _Page:
         items = [[_inline_text(self.tokens.fill(p, outputs)), i, _inline_text(self.tokens.fill(s, outputs))]
                  for p, i, s in items]
         around = [x for p, _, s in items for x in (p, s)]
-        if any(re.search(r"[;@\[\]]", x) for x in around) or sum(len(x) for x in around) > 600:
+        if any(re.search(r"[;@\[\]]", x) for x in around) or sum(len(x) for x in around) > 2 * _MAX_AROUND:
             # Too much around the citations for a pandoc citation: the text with each citation written out.
             return self.tokens.fill(self.tokens.pattern.sub(
                 lambda m: (" " + _item_markdown(self._items_any(ids[m.group(0)])) + " ") if m.group(0) in ids
@@ -855,7 +913,7 @@ def _file_src(name: str) -> str:
     """The image name a [[File:…]] link looks up in the media folder (MediaWiki's form: underscores, capital first)."""
     name = "_".join(html.unescape(name).split())
     name = unicodedata.normalize("NFC", name[:1].upper() + name[1:])
-    return html.escape(quote(name, safe="()_,.-'!~*"))
+    return html.escape(name.replace("%", "%25"))
 
 
 def file_key(name: str) -> str:
