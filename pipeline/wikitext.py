@@ -80,7 +80,7 @@ _DROP_QUIETLY = {"reflist", "references", "refbegin", "refend", "notelist", "ein
                  "clr", "toc", "références", "reflist-talk"}
 _TEXT_TEMPLATES = {"nowrap": 1, "nobr": 1, "small": 1, "big": 1, "nobold": 1, "noitalic": 1, "sic": 1,
                    "smallcaps": 1, "sc": 1, "lang": 2, "transl": 2, "nastaliq": 1, "nihongo": 1,
-                   "sort": 2, "sortname": 0, "dts": 0, "abbr": 1, "keypress": 1, "math": 1, "mvar": 1,
+                   "sort": 2, "dts": 0, "abbr": 1, "keypress": 1, "math": 1, "mvar": 1,
                    "var": 1, "ill": 1, "interlanguage link": 1, "lang-ur": 1, "lang-de": 1}
 _QUOTE_TEMPLATES = {"quote", "blockquote", "zitat", "citation bloc", "cquote", "quotation"}
 
@@ -589,6 +589,13 @@ class _Page:
             return self._gallery(str(tag.contents), in_note, depth)
         if name == "includeonly":
             return ""
+        if tag.wiki_markup:  # bold, italics, lists, tables: pandoc reads the markup; only the contents are ours
+            if tag.contents is not None:
+                inner = self.render(tag.contents, in_note, depth + 1)
+                if not inner.strip() and _fold(str(tag.tag)) in {"b", "i"}:
+                    return inner  # emphasis of nothing (its template dropped) would be left as quote marks
+                tag.contents = Wikicode([Text(inner)])
+            return str(tag)
         inner = self.render(tag.contents, in_note, depth + 1)
         if tag.self_closing:
             return str(tag)
@@ -664,7 +671,7 @@ class _Page:
 
     def _figure(self, name: str, caption: Wikicode | None, options: dict[str, str], in_note: _Note | None,
                 depth: int) -> str:
-        alt = options.get("alt") or options.get("alternativtext") or (_plain(caption) if caption else "")
+        alt = options.get("alt") or options.get("alternativtext") or ""  # else the caption, once it is resolved
         src = _file_src(name)
         index = self.segment(self.render(caption, in_note, depth + 1).strip()) if caption else None
 
@@ -713,6 +720,13 @@ class _Page:
             if template.has(position):
                 return self.render(template.get(position).value, in_note, depth + 1)
             return ""
+        if name == "sortname" and template.has(2):  # a person's or work's name, linked unless told not to
+            first, last = _plain(template.get(1).value), _plain(template.get(2).value)
+            shown = f"{first} {last}".strip()
+            dab = _plain(template.get("dab").value) if template.has("dab") else ""
+            if template.has(3) and _plain(template.get(3).value) == "nolink":
+                return html.escape(shown, quote=False)
+            return self.render(mwp.parse(f"[[{shown}{f' ({dab})' if dab else ''}|{shown}]]"), in_note, depth + 1)
         if name == "convert" and template.has(1):
             value, unit = _plain(template.get(1).value), _plain(template.get(2).value) if template.has(2) else ""
             return f"{value} {unit}".strip()
