@@ -326,7 +326,7 @@ def citation_item(template: Template) -> dict | None:
         if value:
             item[csl] = value
     if url and re.match(r"(?i)^(?:https?|ftp)://", url):
-        item["URL"] = url
+        item["URL"] = _clean_url(url)
     elif params.get("doi"):
         item["URL"] = "https://doi.org/" + params["doi"]
     date = _first(params, _FIELDS["date"])
@@ -342,6 +342,12 @@ def citation_item(template: Template) -> dict | None:
     return item
 
 
+def _clean_url(url: str) -> str:
+    """A URL as written in a template, made valid: a second '#', spaces and the like percent-encoded."""
+    base, hash_, fragment = url.strip().partition("#")
+    return quote(base, safe=":/?@!$&'()*+,;=%~[]") + (hash_ + quote(fragment, safe=":/?@!$&'()*+,;=%~") if hash_ else "")
+
+
 def _archive_item(params: dict[str, str]) -> dict | None:
     """{{Webarchiv}} / {{webarchive}}: an archived copy of a web page."""
     url = params.get("url", "")
@@ -355,7 +361,7 @@ def _archive_item(params: dict[str, str]) -> dict | None:
     link = archive or url
     if not (link and re.match(r"(?i)^https?://", link)):
         return None
-    item: dict = {"type": "webpage", "title": title or link, "URL": link}
+    item: dict = {"type": "webpage", "title": title or link, "URL": _clean_url(link)}
     if archive and url:
         item["note"] = f"archived copy of {url}"
     issued = _date(stamp[:4] + "-" + stamp[4:6] + "-" + stamp[6:8]) if re.fullmatch(r"\d{8,14}", stamp) else None
@@ -456,7 +462,7 @@ class _Note:
 class _Page:
     """The walk over one page: what it takes out of the wikitext, and the wikitext it leaves for pandoc."""
 
-    def __init__(self, page: WikiPage, site: SiteInfo, tokens: _Tokens, segments: list[str]) -> None:
+    def __init__(self, page: WikiPage, site: SiteInfo, tokens: _Tokens, segments: list[tuple[str, str]]) -> None:
         self.page = page
         self.site = site
         self.tokens = tokens
@@ -470,10 +476,11 @@ class _Page:
         self.dropped: Counter[str] = Counter()
         self.problems: list[Problem] = []
         self.short: dict[str, str] = {}  # an sfn's text -> its note's label (identical ones are one note)
+        self.plain_links = 0  # > 0 inside an external link's text
 
-    def segment(self, wikitext: str) -> int:
-        """Add a piece of wikitext to the pandoc run; return its index."""
-        self.segments.append(wikitext)
+    def segment(self, wikitext: str, html_block: bool = False) -> int:
+        """Add a piece of wikitext to the pandoc run (as Markdown, or as HTML for inside a tag); return its index."""
+        self.segments.append(("html" if html_block else "gfm", wikitext))
         return len(self.segments) - 1
 
     # The first pass: named notes' definitions, and every citation template (for {{sfn}}).
@@ -523,8 +530,12 @@ class _Page:
             elif isinstance(node, ExternalLink):
                 if node.title is None:
                     out.append(str(node.url) if node.brackets is False else f"[{node.url}]")
-                else:
-                    out.append(f"[{node.url} {self.render(node.title, in_note, depth + 1)}]")
+                else:  # a link cannot hold links: wikilinks in its text are text
+                    self.plain_links += 1
+                    try:
+                        out.append(f"[{node.url} {self.render(node.title, in_note, depth + 1)}]")
+                    finally:
+                        self.plain_links -= 1
             elif isinstance(node, HTMLEntity):
                 out.append(str(node))
             else:  # template arguments ({{{1}}}) and anything else a page should not hold
@@ -597,6 +608,8 @@ class _Page:
                 tag.contents = Wikicode([Text(inner)])
             return str(tag)
         inner = self.render(tag.contents, in_note, depth + 1)
+        if name in {"small", "big", "center", "font", "span"} and "\n" in inner.strip():
+            return inner  # a text-level tag around lists or paragraphs: HTML allows it no such content
         if tag.self_closing:
             return str(tag)
         open_ = "<" + str(tag.tag) + "".join(str(a) for a in tag.attributes) + ">"
@@ -644,8 +657,11 @@ class _Page:
         if number is None and not leading_colon and ":" in target and \
                 _INTERLANGUAGE.match(target.split(":", 1)[0]):
             return ""  # an interlanguage link: the page in another wiki, not part of the text
-        text = self.render(link.text, in_note, depth + 1) if link.text is not None and str(link.text).strip() \
-            else html.escape(target if not leading_colon else target, quote=False)
+        text = self.render(link.text, in_note, depth + 1) if link.text is not None and str(link.text).strip() else ""
+        if not self.tokens.strip(text).strip():  # [[Page]], or a text made only of what was dropped
+            text = html.escape(target, quote=False)
+        if self.plain_links:
+            return text + trail
         page, _, section = target.partition("#")
         href = "wiki:" + quote(page.strip(), safe="") + ("#" + quote(section.strip(), safe="") if section else "")
         return self.tokens.add(f'<a href="{html.escape(href)}">') + text + trail + self.tokens.add("</a>")
@@ -673,12 +689,13 @@ class _Page:
                 depth: int) -> str:
         alt = options.get("alt") or options.get("alternativtext") or ""  # else the caption, once it is resolved
         src = _file_src(name)
-        index = self.segment(self.render(caption, in_note, depth + 1).strip()) if caption else None
+        index = self.segment(self.render(caption, in_note, depth + 1).strip(), html_block=True) if caption else None
 
         def figure(outputs: list[str]) -> str:
+            # One HTML block without blank lines: it stays whole in a list item or a table cell.
             text = outputs[index].strip() if index is not None else ""
-            body = f"<figcaption>\n\n{text}\n\n</figcaption>\n" if text else ""
-            return f'<figure>\n<img src="{src}" alt="{html.escape(alt)}" />\n{body}</figure>'
+            body = f"<figcaption>{text}</figcaption>" if text else ""
+            return f'<figure><img src="{src}" alt="{html.escape(alt)}" />{body}</figure>'
 
         return self.tokens.add(figure)
 
@@ -818,15 +835,15 @@ class _Page:
             if not self.tokens.strip(rendered).strip():
                 continue
             label = key.replace("_", " ").strip()
-            rows.append((label[:1].upper() + label[1:], self.segment(rendered)))
+            rows.append((label[:1].upper() + label[1:], self.segment(rendered, html_block=True)))
         if not rows:
             return ""
         caption = next((_plain(template.get(k).value) for k in ("name", "title", "titel", "nom")
                         if template.has(k) and _plain(template.get(k).value)), self.page.title)
 
         def table(outputs: list[str]) -> str:
-            cells = "".join(f'<tr>\n<th scope="row">{html.escape(label, quote=False)}</th>\n<td>\n\n'
-                            f"{outputs[index].strip()}\n\n</td>\n</tr>\n" for label, index in rows)
+            cells = "".join(f'<tr>\n<th scope="row">{html.escape(label, quote=False)}</th>\n'
+                            f"<td>{outputs[index].strip()}</td>\n</tr>\n" for label, index in rows)
             return (f'<table class="infobox">\n<caption>{html.escape(caption, quote=False)}</caption>\n'
                     f"<tbody>\n{cells}</tbody>\n</table>")
 
@@ -959,33 +976,54 @@ def _drop_empty_sections(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(keep))
 
 
-def _pandoc_batch(segments: list[str]) -> list[str]:
-    """MediaWiki to Markdown for every segment, in one pandoc run (one run each if a split token goes missing)."""
+def _pandoc_batch(segments: list[tuple[str, str]]) -> list[str]:
+    """Every segment's wikitext as Markdown or HTML, one pandoc run per kind."""
+    outputs = [""] * len(segments)
+    for kind in ("gfm", "html"):
+        indices = [i for i, (k, _) in enumerate(segments) if k == kind]
+        for i, text in zip(indices, _pandoc_kind(kind, [segments[i][1] for i in indices])):
+            outputs[i] = _html_block(text) if kind == "html" else text
+    return outputs
+
+
+def _pandoc_kind(kind: str, segments: list[str]) -> list[str]:
+    """MediaWiki to `kind` for every segment, in one pandoc run (one run each if a split token goes missing)."""
     if not segments:
         return []
+    writer = "gfm" if kind == "gfm" else "html5"
     token = f"WBSPLIT{secrets.token_hex(6)}N"
     try:
-        out = run_pandoc(["-f", "mediawiki", "-t", "gfm"],
+        out = run_pandoc(["-f", "mediawiki", "-t", writer],
                          "".join(f"{s}\n\n{token}{i}\n\n" for i, s in enumerate(segments)))
-        parts = re.split(rf"(?m)^{token}(\d+)\n?", out)
+        pattern = rf"(?m)^{token}(\d+)\n?" if kind == "gfm" else rf"<p>{token}(\d+)</p>\n?"
+        parts = re.split(pattern, out)
         if parts[1::2] == [str(i) for i in range(len(segments))]:
             return [p.strip("\n") for p in parts[0::2][:len(segments)]]
     except PandocError:
         pass
-    return [_pandoc_one(s) for s in segments]
+    return [_pandoc_one(writer, s) for s in segments]
 
 
-def _pandoc_one(segment: str) -> str:
+def _pandoc_one(writer: str, segment: str) -> str:
     try:
-        return run_pandoc(["-f", "mediawiki", "-t", "gfm"], segment).strip("\n")
+        return run_pandoc(["-f", "mediawiki", "-t", writer], segment).strip("\n")
     except PandocError:
-        return _md(_plain(segment))  # what pandoc could not read, as text rather than nothing
+        text = _plain(segment)  # what pandoc could not read, as text rather than nothing
+        return _md(text) if writer == "gfm" else html.escape(text, quote=False)
+
+
+def _html_block(markup: str) -> str:
+    """Pandoc's HTML for a piece inside a tag: one paragraph unwrapped, no blank line (which would end the block)."""
+    markup = markup.strip()
+    if markup.startswith("<p>") and markup.endswith("</p>") and markup.count("<p>") == 1:
+        markup = markup[3:-4]
+    return re.sub(r"\n\s*\n", "\n", markup)
 
 
 def convert_pages(pages: list[WikiPage], site: SiteInfo) -> list[Article]:
     """Turn pages of wikitext into Articles (see the module docstring), one pandoc run for all."""
     tokens = _Tokens()
-    segments: list[str] = []
+    segments: list[tuple[str, str]] = []
     walked: list[tuple[WikiPage, _Page | None, int | None, list[Problem]]] = []
     for page in pages:
         problems: list[Problem] = []

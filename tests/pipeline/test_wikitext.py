@@ -127,7 +127,7 @@ def test_files_are_figures_looked_up_by_their_name() -> None:
     article = _one("[[Datei:a picture.png|mini|links|A ''caption'' with [[Link]]]]\n\nText "
                    "[[File:Icon.png|20px|alt=An icon]] inline.")
     assert '<img src="A_picture.png" alt="" />' in article.markdown
-    assert "<figcaption>\n\nA *caption* with <a href=\"wiki:Link\">Link</a>" in article.markdown
+    assert '<figcaption>A <em>caption</em> with <a href="wiki:Link">Link</a></figcaption>' in article.markdown
     assert '<img src="Icon.png" alt="An icon" />' in article.markdown
 
 
@@ -147,3 +147,16 @@ def test_a_note_of_unknown_templates_keeps_their_text() -> None:
 def test_deep_nesting_is_bounded() -> None:
     article = _one("{{a|" * 200 + "x" + "}}" * 200 + " text")
     assert "text" in article.markdown
+
+
+def test_block_pieces_stay_whole_inside_tables_and_lists() -> None:
+    """A figure in a table cell, a list wrapped in <small>: the converted XHTML keeps each element in its place."""
+    from pipeline.convert import convert_articles
+
+    article = _one("{|\n|-\n| [[File:Cell.png|thumb|In a ''cell'']]\n|}\n\n<small>\n* one\n* two\n</small>\n\n"
+                   "See [http://example.org/a [[Alpha]] and ''beta'']. Also [[Gamma|{{unknown}}]].")
+    xhtml = convert_articles([article])[0].html
+    assert re.search(r"<td>\s*<figure><img [^>]*/><figcaption>In a <em>cell</em></figcaption></figure>", xhtml)
+    assert re.search(r"<ul>\s*<li>one</li>", xhtml) and "<small>" not in xhtml
+    assert '<a href="http://example.org/a">Alpha and <em>beta</em></a>' in xhtml
+    assert '<a href="wiki:Gamma">Gamma</a>' in xhtml
