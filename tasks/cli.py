@@ -36,7 +36,7 @@ from pipeline.render import TEMPLATES, environment
 from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import memo, store
-from .export import ExportError, blob_path, list_export
+from .export import ExportError, blob_path, list_export, listing_path
 from .hashes import FileHashes
 from .progress import progress
 from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
@@ -331,6 +331,7 @@ def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     if Path(tasks[0].source).is_file():  # an export's pages, as planning stored them
         plan_ = store.load(Path(cache) / "plan" / f"{tasks[0].book}.pickle")
         live |= {blob_path(cache, key) for _, articles in plan_.chunks for _, key in articles}
+        live.add(listing_path(cache))
     todo: list[luigi.Task] = list(tasks)
     while todo:
         task = todo.pop()

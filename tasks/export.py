@@ -6,10 +6,15 @@ sha1 (with wikibind's code and the wiki's namespace names), so a re-export
 in which ten pages changed converts those ten again. The wikitext of a page
 whose key is new is stored in the cache (`wikitext/<key>.pickle`) as it
 streams by; the tasks read it from there, never the export, so no task
-holds or parses the whole dump.
+holds or parses the whole dump. The listing is kept while the export's stat
+(inode, size, modification and change times) stays the same, as git's index
+keeps a file's digest: a no-op rebuild of a large dump does not parse it.
 """
 from __future__ import annotations
 
+import os
+import pickle
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +26,9 @@ from pipeline.wikitext import WikiPage
 
 from . import store
 
-__all__ = ["ExportListing", "list_export", "blob_path", "load_page", "ExportError"]
+__all__ = ["ExportListing", "list_export", "blob_path", "load_page", "ExportError", "listing_path"]
+
+_SETTLED_NS = 1_000_000_000  # as tasks.hashes: an export changed within the last second is parsed again next time
 
 
 class ExportError(Exception):
@@ -49,7 +56,40 @@ def load_page(cache: Path, key: str) -> tuple[WikiPage, SiteInfo]:
     return store.load(blob_path(cache, key))
 
 
+def listing_path(cache: Path) -> Path:
+    """Where the last export's listing is kept."""
+    return Path(cache) / "plan" / "export-listing.pickle"
+
+
+def _signature(path: Path) -> tuple[int, ...]:
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
 def list_export(path: Path, cache: Path, code: str) -> ExportListing:
+    """The export's main-namespace pages by key (see the module docstring)."""
+    try:
+        signature = _signature(path)
+    except OSError as err:
+        raise ExportError(f"{path.name}: cannot be read ({err.strerror or err})") from err
+    identity = (str(path), signature, code)
+    try:
+        kept, listing = store.load(listing_path(cache))
+        if kept == identity and all(blob_path(cache, key).exists() for _, key in listing.articles):
+            return listing
+    except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        pass
+    listing = _stream(path, cache, code)
+    try:
+        settled = _signature(path) == signature and time.time_ns() - signature[3] > _SETTLED_NS
+    except OSError:
+        settled = False
+    if settled:
+        store.save(listing_path(cache), (identity, listing))
+    return listing
+
+
+def _stream(path: Path, cache: Path, code: str) -> ExportListing:
     """Stream the export: list its main-namespace pages by key, storing the wikitext of new keys."""
     listing = ExportListing()
     seen: dict[str, str] = {}
