@@ -188,3 +188,57 @@ def test_a_file_that_is_no_export_is_a_usage_error(tmp_path: Path, capsys: pytes
     assert "not a folder of Markdown, nor a MediaWiki XML export" in capsys.readouterr().err
     assert main(["build", str(ROOT / "examples"), "-o", str(tmp_path / "out"), "--quiet", "--media",
                  str(FIXTURE / "media")]) == 2
+
+
+def test_hostile_wikitext_is_sanitised_and_reaches_nothing(tmp_path: Path) -> None:
+    """Wikitext is as untrusted as the Markdown export: nothing it says is run, read or fetched."""
+    import http.server
+    import threading
+    from html import escape
+
+    hits: list[str] = []
+
+    class Counter(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name is http.server's
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = f"http://127.0.0.1:{httpd.server_address[1]}"
+    canary = tmp_path / "canary.png"
+    canary.write_bytes(b"\x89PNG\r\n\x1a\nCANARY-wikitext-do-not-leak")
+    (tmp_path / "media").mkdir()
+    wikitext = f"""<script>alert('s')</script><div style="background:url({server}/style.png)" onclick="alert('c')">x</div>
+[javascript:alert('j') a link] <span onmouseover="alert('m')">hover</span> <img src="{server}/remote.png">
+[[File:../canary.png|thumb|up and out]] [[File:{canary}|thumb|absolute]] [[Media:{server}/m.png]]
+<ref>{{{{cite web |url=javascript:alert('u') |title=Bad URL}}}}</ref><ref>{{{{cite web |url={server}/cite
+|title=<script>alert('t')</script>Title}}}}</ref>
+{{{{Infobox x |name=<iframe src="{server}/frame"></iframe> |value=<object data="{server}/o"></object>}}}}
+<math>\\href{{{server}/math}}{{x}}</math>
+{"{{a|" * 500}deep{"}}" * 500}"""
+    page = (f"<page><title>Hostile</title><ns>0</ns><id>1</id><revision><id>1</id>"
+            f"<timestamp>2026-01-01T00:00:00Z</timestamp><text>{escape(wikitext)}</text>"
+            "<sha1>h1</sha1></revision></page>")
+    export = tmp_path / "hostile.xml"
+    export.write_text('<mediawiki><siteinfo><sitename>H</sitename></siteinfo>' + page + "</mediawiki>",
+                      encoding="utf-8")
+    built = build(export, tmp_path / "out", "--media", str(tmp_path / "media"))
+    assert built.status == 0 and built.report["articles"] == 1
+    page = built.output("html").read_text(encoding="utf-8")
+    parts = [re.search(r'<section class="chapter".*?</section>\n</section>', page, re.S).group(0),  # not our script
+             built.output("pdf").read_bytes().decode("latin-1")]
+    with zipfile.ZipFile(built.output("epub")) as epub:
+        parts += [epub.read(n).decode("utf-8", "replace") for n in epub.namelist() if n.startswith("EPUB/ch-")]
+    text = "\n".join(parts)
+    assert "Title" in text and "hover" in text  # the page is there
+    tags = " ".join(re.findall(r"<[^>]*>", text))  # markup, not the text that shows the page's words
+    for bad in ("<script", "javascript:", "<iframe", "<object", "onclick=", "onmouseover=", "style=", "alert("):
+        assert bad not in tags, bad
+    assert "CANARY-wikitext" not in text
+    httpd.shutdown()
+    assert hits == []
