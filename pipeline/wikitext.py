@@ -51,7 +51,7 @@ from .dump import SiteInfo
 from .model import Article, Problem
 from .titles import normalize_title
 
-__all__ = ["WikiPage", "convert_pages", "citation_item", "is_citation", "MAX_WIKITEXT_BYTES"]
+__all__ = ["WikiPage", "convert_pages", "citation_item", "is_citation", "file_key", "MAX_WIKITEXT_BYTES"]
 
 MAX_WIKITEXT_BYTES = 8 * 1024 * 1024  # as a Markdown page: a larger one is refused, not converted
 _MAX_DEPTH = 40  # templates and tags nested deeper are not content (and would exhaust the stack)
@@ -471,7 +471,8 @@ class _Page:
         self.notes: dict[str, _Note] = {}
         self.named: dict[str, list[str]] = {}  # ref name -> its note's labels
         self.definitions: dict[str, Wikicode] = {}  # ref name -> its content, wherever it is defined
-        self.items: dict[str, dict] = {}
+        self.items: dict[str, dict] = {}  # the CSL items the page's notes cite, by id
+        self.every: dict[str, dict] = {}  # every citation template's item on the page, by id (for {{sfn}})
         self.harv: dict[str, str] = {}  # sfn key -> item id
         self.dropped: Counter[str] = Counter()
         self.problems: list[Problem] = []
@@ -483,8 +484,8 @@ class _Page:
         self.segments.append(("html" if html_block else "gfm", wikitext))
         return len(self.segments) - 1
 
-    # The first pass: named notes' definitions, and every citation template (for {{sfn}}).
     def survey(self, code: Wikicode) -> None:
+        """The first pass: named notes' definitions wherever they are, and every citation template (for {{sfn}})."""
         for node in code.ifilter(recursive=True):
             if isinstance(node, Tag) and _fold(str(node.tag)) == "ref" and not node.self_closing:
                 name = self._ref_name(node)
@@ -493,6 +494,7 @@ class _Page:
             elif isinstance(node, Template) and is_citation(_fold(str(node.name))):
                 item = citation_item(node)
                 if item is not None:
+                    self.every.setdefault(item["id"], item)
                     for key in _harv_keys(item):
                         self.harv.setdefault(key, item["id"])
                     if node.has("ref"):
@@ -792,7 +794,7 @@ class _Page:
                 note.markdown = text + "."
                 return self._marker(note.label)
             return text
-        self.items.setdefault(item_id, self._item_by_id(item_id))
+        self.items.setdefault(item_id, self.every[item_id])
         if in_note is not None:
             token = self.tokens.add(", " + locator if locator else "")
             in_note.cites.append((token, item_id))
@@ -805,19 +807,6 @@ class _Page:
                 self.short[key] = note.label
             return self._marker(self.short[key])
         return _md(shown)  # {{harv}} in running text: the reference as text
-
-    def _item_by_id(self, item_id: str) -> dict:
-        return self._all_items()[item_id]
-
-    def _all_items(self) -> dict[str, dict]:
-        if not hasattr(self, "_every"):
-            self._every: dict[str, dict] = {}
-            for node in mwp.parse(self.page.text).ifilter_templates(recursive=True):
-                if is_citation(_fold(str(node.name))):
-                    item = citation_item(node)
-                    if item is not None:
-                        self._every.setdefault(item["id"], item)
-        return self._every
 
     def _infobox(self, template: Template, in_note: _Note | None, depth: int) -> str:
         """A two-column table of the infobox's facts (label, value), pictures left out."""
@@ -880,12 +869,9 @@ class _Page:
         if any(re.search(r"[;@\[\]]", x) for x in around) or sum(len(x) for x in around) > 2 * _MAX_AROUND:
             # Too much around the citations for a pandoc citation: the text with each citation written out.
             return self.tokens.fill(self.tokens.pattern.sub(
-                lambda m: (" " + _item_markdown(self._items_any(ids[m.group(0)])) + " ") if m.group(0) in ids
+                lambda m: (" " + _item_markdown(self.every[ids[m.group(0)]]) + " ") if m.group(0) in ids
                 else m.group(0), text), outputs).strip()
         return _citation_markdown(items)
-
-    def _items_any(self, item_id: str) -> dict:
-        return self.items.get(item_id) or self._all_items()[item_id]
 
 
 def _citation_markdown(items: list[tuple[str, str, str]]) -> str:
