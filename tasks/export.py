@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,6 +94,7 @@ def _stream(path: Path, cache: Path, code: str) -> ExportListing:
     """Stream the export: list its main-namespace pages by key, storing the wikitext of new keys."""
     listing = ExportListing()
     seen: dict[str, str] = {}
+    compared: set[str] = set()
     try:
         with Dump(path) as dump:
             site = listing.site = dump.site
@@ -101,15 +103,18 @@ def _stream(path: Path, cache: Path, code: str) -> ExportListing:
                 if page.namespace != 0:
                     listing.skipped += 1
                     continue
-                name = normalize_title(page.title)
+                # The wiki's case rule: a first letter is a capital unless the wiki is case-sensitive ("iPod").
+                name = unicodedata.normalize("NFC", " ".join(page.title.replace("_", " ").split()))
+                name = normalize_title(name) if site.case == "first-letter" else name
                 if not name:
                     continue
-                if name in seen:
+                if normalize_title(name) in compared:
                     listing.problems.append(Problem(name, "warning", f"the export holds this page twice "
                                                                      "(by title); the first is used"))
                     continue
                 key = digest(code, "wikitext", name, page.sha1, site_key)
                 seen[name] = key
+                compared.add(normalize_title(name))
                 blob = blob_path(cache, key)
                 if not store.is_valid(blob):
                     store.save(blob, (WikiPage(name, name, page.text, page.redirect), site))

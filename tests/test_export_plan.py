@@ -73,3 +73,12 @@ def test_listing_a_large_export_holds_one_page_at_a_time(tmp_path: Path) -> None
         tracemalloc.stop()
     assert len(listing.articles) == 2000
     assert peak < 4_000_000, peak  # a fifth of the export: what the listing holds, not the pages
+
+
+def test_the_wikis_case_rule_decides_a_titles_first_letter(tmp_path: Path) -> None:
+    sensitive = HEAD.replace("<case>first-letter</case>", "<case>case-sensitive</case>")
+    path = tmp_path / "w.xml"
+    path.write_text(sensitive + _page("iPod", "x", "s1") + "</mediawiki>\n", encoding="utf-8")
+    assert [name for name, _ in list_export(path, tmp_path / "cache", "code").articles] == ["iPod"]
+    _export(path, [_page("iPod", "x", "s1")])
+    assert [name for name, _ in list_export(path, tmp_path / "cache2", "code").articles] == ["IPod"]
