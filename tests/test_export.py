@@ -242,3 +242,35 @@ def test_hostile_wikitext_is_sanitised_and_reaches_nothing(tmp_path: Path) -> No
     assert "CANARY-wikitext" not in text
     httpd.shutdown()
     assert hits == []
+
+
+def test_watch_rebuilds_when_the_export_is_replaced_and_not_for_its_neighbours(tmp_path: Path) -> None:
+    import queue
+    import sys
+    import threading
+    import time
+
+    folder = tmp_path / "wiki"
+    folder.mkdir()
+    export = folder / "export.xml"
+    shutil.copy(FIXTURE / "export.xml", export)
+    proc = subprocess.Popen([sys.executable, "-m", "tasks.cli", "watch", str(export), "-o", str(tmp_path / "out"),
+                             "--format", "html"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+    try:
+        assert "7 articles converted" in lines.get(timeout=120)
+        (folder / "notes.txt").write_text("a neighbour of the export, not read by the build")
+        with pytest.raises(queue.Empty):
+            lines.get(timeout=3)
+        text = export.read_text(encoding="utf-8").replace("It met again later.", "It met once more.").replace(
+            "<sha1>0000000000000000000000000000001</sha1>", "<sha1>0000000000000000000000000000009</sha1>")
+        (folder / "export.xml.part").write_text(text, encoding="utf-8")
+        (folder / "export.xml.part").rename(export)  # a re-export replaces the file
+        line = lines.get(timeout=120)
+        assert "1 articles converted" in line and "html" in line, line
+        time.sleep(0.1)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
