@@ -170,6 +170,9 @@ def _params(template: Template) -> dict[str, str]:
     for param in template.params:
         name = _fold(str(param.name))
         value = _plain(param.value)
+        if name in _FIELDS["url"]:  # "[https://… Online]" names its address in the link, not its text
+            links = param.value.filter_external_links(recursive=True)
+            value = str(links[0].url).strip() if links else value
         if value:
             found[name] = value
     return found

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import http.server
 import threading
 import time
@@ -152,3 +153,14 @@ def test_a_doctype_after_a_long_prolog_is_refused_by_the_parser(tmp_path: Path, 
     with pytest.raises(DumpError, match=r"refused at byte 1000\d\d: the export declares a document type"):
         _pages(path)
     assert _Counter.hits == []
+
+
+def test_a_full_history_export_gives_each_pages_last_revision(tmp_path: Path) -> None:
+    path = tmp_path / "history.xml"
+    revision = "<revision><id>{0}</id><timestamp>2026-01-0{0}T00:00:00Z</timestamp><text>{1}</text>{2}</revision>"
+    path.write_text("<mediawiki><siteinfo><sitename>H</sitename></siteinfo><page><title>A_page</title><ns>0</ns>"
+                    "<id>1</id>" + revision.format(1, "old", "<sha1>s1</sha1>") + revision.format(2, "new", "")
+                    + "</page></mediawiki>", encoding="utf-8")
+    _, page = _pages(path)
+    assert (page.title, page.text, page.revision_id, page.timestamp) == ("A page", "new", 2, "2026-01-02T00:00:00Z")
+    assert page.sha1 == hashlib.sha1(b"new").hexdigest()  # none given: computed from the text

@@ -160,3 +160,13 @@ def test_block_pieces_stay_whole_inside_tables_and_lists() -> None:
     assert re.search(r"<ul>\s*<li>one</li>", xhtml) and "<small>" not in xhtml
     assert '<a href="http://example.org/a">Alpha and <em>beta</em></a>' in xhtml
     assert '<a href="wiki:Gamma">Gamma</a>' in xhtml
+
+
+def test_a_url_parameter_given_as_a_link_and_galleries() -> None:
+    item = citation_item(mwp.parse("{{Literatur |Titel=Ein Buch |Online=[https://example.de/buch Digitalisat]}}")
+                         .filter_templates()[0])
+    assert item["URL"] == "https://example.de/buch"
+    article = _one("<gallery>\nFile:One.png|First ''one''\nDatei:Two.jpg\nUser:Somebody\n</gallery>")
+    assert article.markdown.count("<figure>") == 2
+    assert '<img src="One.png" alt="" /><figcaption>First <em>one</em></figcaption>' in article.markdown
+    assert "Somebody" not in article.markdown
