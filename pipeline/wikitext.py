@@ -185,11 +185,17 @@ def _first(params: dict[str, str], names: tuple[str, ...]) -> str:
 def _name(text: str) -> dict:
     """One person's name as CSL: "Family, Given", "Given Family", or a literal (an institution)."""
     text = text.strip(" .;,")
+    suffix = re.search(r",\s*(?:Jr|Sr|I{2,3}|IV)\.?$", text)
+    if suffix:  # "King, Martin Luther, Jr.": the suffix follows the given names
+        person = _name(text[:suffix.start()])
+        return {**person, "suffix": suffix.group(0).strip(" ,")} if "family" in person else {"literal": text}
     if "," in text:
         family, given = (part.strip() for part in text.split(",", 1))
         return {"family": family, "given": given} if family and given else {"literal": family or given}
     words = text.split()
     if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words if w not in {"de", "von", "van", "der", "la"}):
+        if len(words[-1].strip(".")) == 1:  # "Roeder George H": the family name first, an initial last
+            return {"family": words[0], "given": " ".join(words[1:])}
         return {"family": words[-1], "given": " ".join(words[:-1])}
     return {"literal": text}
 
@@ -226,8 +232,9 @@ def _names(params: dict[str, str], role: str) -> list[dict]:
             # "A and B", "A; B", "A, B, C" (German lists authors with commas) are several people.
             whole = person["whole"]
             parts = re.split(r"\s*;\s*|\s+(?:and|und|et|&)\s+", whole)
-            if len(parts) == 1 and whole.count(",") >= 2 or (whole.count(",") == 1 and len(whole.split()) >= 4):
-                parts = [p for p in whole.split(",")]
+            several = whole.count(",") >= 2 or (whole.count(",") == 1 and len(whole.split()) >= 4)
+            if len(parts) == 1 and several and not re.search(r",\s*(?:Jr|Sr|I{2,3}|IV)\.?$", whole):
+                parts = whole.split(",")
             result += [_name(p) for p in parts if p.strip()]
     return result
 

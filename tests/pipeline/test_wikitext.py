@@ -170,3 +170,17 @@ def test_a_url_parameter_given_as_a_link_and_galleries() -> None:
     assert article.markdown.count("<figure>") == 2
     assert '<img src="One.png" alt="" /><figcaption>First <em>one</em></figcaption>' in article.markdown
     assert "Somebody" not in article.markdown
+
+
+def test_names_as_wiki_editors_write_them() -> None:
+    from pipeline.wikitext import _names
+
+    assert _names({"author": "King, Martin Luther, Jr."}, "author") == \
+        [{"family": "King", "given": "Martin Luther", "suffix": "Jr"}]
+    assert _names({"autor": "Max Mustermann, Erika Musterfrau"}, "author") == \
+        [{"family": "Mustermann", "given": "Max"}, {"family": "Musterfrau", "given": "Erika"}]
+    assert _names({"last1": "Roe", "first1": "Rick", "last2": "Poe", "editor-last": "Ed", "editor-first": "Ann"},
+                  "author") == [{"family": "Roe", "given": "Rick"}, {"family": "Poe"}]
+    assert _names({"vauthors": "Wilson DG, King KW"}, "author") == \
+        [{"family": "Wilson", "given": "DG"}, {"family": "King", "given": "KW"}]
+    assert _names({"author": "Staff of the Museum"}, "author") == [{"literal": "Staff of the Museum"}]
