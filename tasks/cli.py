@@ -30,13 +30,11 @@ import luigi
 
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
-from pipeline.dump import is_dump
 from pipeline.model import Book
 from pipeline.render import TEMPLATES, environment
 from pipeline.source import digest, image_paths, list_sources, read_inside
 
 from . import memo, store
-from .export import ExportError, blob_path, list_export, listing_path
 from .hashes import FileHashes
 from .progress import progress
 from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
@@ -123,6 +121,8 @@ def plan_book(source: Path, cache: Path, config: Config, media: Path | None = No
     hashes = FileHashes(_hashes_path(cache))
     problems = [p.as_dict() for p in config.problems]
     if source.is_file():
+        from .export import ExportError, list_export  # an export's modules: not loaded for a folder of Markdown
+
         try:
             listing = list_export(source, cache, code)
         except ExportError as err:
@@ -212,6 +212,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     source = Path(args.source).resolve()
     out = Path(args.out).resolve()
     if source.is_file():
+        from pipeline.dump import is_dump
+
         if not is_dump(source):
             raise UsageError(f"{args.source}: not a folder of Markdown, nor a MediaWiki XML export "
                              "(.xml, .xml.bz2, .xml.gz)")
@@ -329,6 +331,8 @@ def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache),
             *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
     if Path(tasks[0].source).is_file():  # an export's pages, as planning stored them
+        from .export import blob_path, listing_path
+
         plan_ = store.load(Path(cache) / "plan" / f"{tasks[0].book}.pickle")
         live |= {blob_path(cache, key) for _, articles in plan_.chunks for _, key in articles}
         live.add(listing_path(cache))

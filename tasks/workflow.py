@@ -32,7 +32,6 @@ from pipeline.csl import ReferencesError, load_references
 from pipeline.reuse import Reuse
 from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
 from pipeline.source import digest as source_digest
-from pipeline.wikitext import convert_pages, file_key
 
 from . import memo, store
 
@@ -211,6 +210,8 @@ class CleanChunk(_Chunk):
 
     def _from_export(self, todo: list[tuple[str, str]]) -> tuple[dict[str, Article], list[Problem]]:
         """Convert the named pages' wikitext, as planning stored it, into articles (one pandoc run)."""
+        from pipeline.wikitext import convert_pages  # an export's modules: not loaded for a folder of Markdown
+
         from .export import load_page
 
         pages, problems, site = [], [], None
@@ -417,6 +418,8 @@ class BuildFormat(_Cached):
 
 def _media(folder: Path) -> tuple[dict[str, bytes], list[Problem]]:
     """An export's media files by name, each also under MediaWiki's form of its file name (as [[File:…]] finds it)."""
+    from pipeline.wikitext import file_key
+
     images, problems = read_images(folder)
     for name, data in list(images.items()):
         images.setdefault(file_key(Path(name).name), data)
