@@ -117,7 +117,7 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "container": ("work", "website", "newspaper", "journal", "magazine", "periodical", "encyclopedia",
                   "encyclopaedia", "dictionary", "site", "werk", "sammelwerk", "périodique", "journal",
                   "titre ouvrage", "series", "reihe", "collection"),
-    "publisher": ("publisher", "hrsg", "verlag", "éditeur", "editeur", "via", "agency", "institution",
+    "publisher": ("publisher", "verlag", "éditeur", "editeur", "via", "agency", "institution",
                   "school", "department"),
     "place": ("location", "place", "publication-place", "ort", "lieu"),
     "date": ("date", "datum", "publication-date", "air-date"),
@@ -208,8 +208,10 @@ def _names(params: dict[str, str], role: str) -> list[dict]:
         if not m:
             continue
         if m.group("role"):
-            who = "editor" if m.group("role").casefold() in {"editor", "herausgeber", "directeur"} or \
-                (m.group("role").casefold() == "hrsg" and params.get("titel") and params.get("verlag")) else "author"
+            role_name = m.group("role").casefold()
+            if role_name == "hrsg" and not (params.get("verlag") or params.get("sammelwerk")):
+                continue  # {{Internetquelle}}'s "hrsg" is the site's publisher; {{Literatur}}'s, its editors
+            who = "editor" if role_name in {"editor", "herausgeber", "directeur", "hrsg"} else "author"
             number, part = m.group("n1"), (m.group("part") or "whole").casefold()
         elif m.group("role3"):
             who = "editor" if m.group("role3").casefold() == "editor" else "author"
@@ -335,6 +337,8 @@ def citation_item(template: Template) -> dict | None:
         value = _first(params, _FIELDS[key])
         if value:
             item[csl] = value
+    if "publisher" not in item and params.get("hrsg") and not (params.get("verlag") or params.get("sammelwerk")):
+        item["publisher"] = params["hrsg"]  # {{Internetquelle}}: the site's publisher
     if url and re.match(r"(?i)^(?:https?|ftp)://", url):
         item["URL"] = _clean_url(url)
     elif params.get("doi"):

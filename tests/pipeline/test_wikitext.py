@@ -74,12 +74,14 @@ def test_german_and_french_citation_templates() -> None:
         return citation_item(mwp.parse(text).filter_templates()[0])
 
     web = item("{{Internetquelle |autor=Erika Musterfrau |url=https://example.de/s |titel=Die Seite |werk=Beispiel "
-               "|datum=2019-04-01 |abruf=2020-02-03 |sprache=de}}")
+               "|hrsg=Beispielverlag |datum=2019-04-01 |abruf=2020-02-03 |sprache=de}}")
+    assert web["publisher"] == "Beispielverlag"
     assert web["type"] == "webpage" and web["title"] == "Die Seite" and web["URL"] == "https://example.de/s"
     assert web["author"] == [{"family": "Musterfrau", "given": "Erika"}] and web["container-title"] == "Beispiel"
     assert web["accessed"] == {"date-parts": [[2020, 2, 3]]}
-    book = item("{{Literatur |Autor=Max Mustermann |Titel=Das Buch |Verlag=Verlag |Ort=Berlin |Jahr=2001 "
-                "|ISBN=3-00-000000-0 |Seiten=12–14}}")
+    book = item("{{Literatur |Autor=Max Mustermann |Hrsg=Erika Musterfrau |Titel=Das Buch |Verlag=Verlag |Ort=Berlin "
+                "|Jahr=2001 |ISBN=3-00-000000-0 |Seiten=12–14}}")
+    assert book["editor"] == [{"family": "Musterfrau", "given": "Erika"}] and len(book["author"]) == 1
     assert (book["type"], book["title"], book["publisher"], book["issued"]) == \
         ("book", "Das Buch", "Verlag", {"date-parts": [[2001]]})
     archived = item("{{Webarchiv |url=https://example.de/alt |wayback=20100102030405 |text=Alte Seite}}")
