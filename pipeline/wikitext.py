@@ -129,7 +129,8 @@ _FIELDS: dict[str, tuple[str, ...]] = {
     "isbn": ("isbn", "isbn13", "isbn10"),
     "issn": ("issn",),
     "doi": ("doi",),
-    "pages": ("pages", "page", "pp", "p", "seiten", "seite", "passage", "pages totales", "at"),
+    "pages": ("pages", "page", "pp", "p", "seiten", "seite", "passage", "at"),
+    "number-of-pages": ("pages totales", "seitenzahl"),
     "volume": ("volume", "band", "jahrgang", "numéro", "vol"),
     "issue": ("issue", "number", "nummer", "heft", "no"),
     "edition": ("edition", "auflage", "numéro d'édition"),
@@ -333,7 +334,7 @@ def citation_item(template: Template) -> dict | None:
         item["container-title"] = container
     for key, csl in (("publisher", "publisher"), ("place", "publisher-place"), ("isbn", "ISBN"), ("issn", "ISSN"),
                      ("doi", "DOI"), ("pages", "page"), ("volume", "volume"), ("issue", "issue"),
-                     ("edition", "edition"), ("language", "language")):
+                     ("edition", "edition"), ("language", "language"), ("number-of-pages", "number-of-pages")):
         value = _first(params, _FIELDS[key])
         if value:
             item[csl] = value
