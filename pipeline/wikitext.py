@@ -153,9 +153,14 @@ def _fold(name: str) -> str:
     return name.split(":", 1)[1].strip() if name.startswith(("template:", "vorlage:", "modèle:")) else name
 
 
+def _parse(text: str) -> Wikicode:
+    """Parse wikitext, leaving bold and italic quotes to pandoc (mwparserfromhell pairs them across paragraphs)."""
+    return mwp.parse(text, skip_style_tags=True)
+
+
 def _plain(value: Wikicode | str) -> str:
     """A template parameter's wikitext as plain text (links as their text, markup and templates gone)."""
-    code = value if isinstance(value, Wikicode) else mwp.parse(str(value))
+    code = value if isinstance(value, Wikicode) else _parse(str(value))
     try:
         text = code.strip_code(normalize=True, collapse=True, keep_template_params=False)
     except (ValueError, IndexError):
@@ -643,7 +648,7 @@ class _Page:
                 title = name
             elif number != 6:
                 continue
-            figures.append(self._figure(title, mwp.parse(caption), {}, in_note, depth))
+            figures.append(self._figure(title, _parse(caption), {}, in_note, depth))
         return "\n\n" + "\n\n".join(figures) + "\n\n" if figures else ""
 
     def _namespace(self, title: str) -> tuple[int | None, str]:
@@ -760,7 +765,7 @@ class _Page:
             dab = _plain(template.get("dab").value) if template.has("dab") else ""
             if template.has(3) and _plain(template.get(3).value) == "nolink":
                 return html.escape(shown, quote=False)
-            return self.render(mwp.parse(f"[[{shown}{f' ({dab})' if dab else ''}|{shown}]]"), in_note, depth + 1)
+            return self.render(_parse(f"[[{shown}{f' ({dab})' if dab else ''}|{shown}]]"), in_note, depth + 1)
         if name == "convert" and template.has(1):
             value, unit = _plain(template.get(1).value), _plain(template.get(2).value) if template.has(2) else ""
             return f"{value} {unit}".strip()
@@ -925,7 +930,7 @@ def _split_pipes(code: Wikicode) -> list[Wikicode]:
             parts.extend(pieces[1:])
         else:
             parts[-1] += str(node)
-    return [mwp.parse(p) for p in parts]
+    return [_parse(p) for p in parts]
 
 
 def _line_start(out: list[str]) -> bool:
@@ -1049,7 +1054,7 @@ def convert_pages(pages: list[WikiPage], site: SiteInfo) -> list[Article]:
                                                           "(&lt;ref&gt; for <ref>); it was read unescaped"))
         walker = _Page(page, site, tokens, segments)
         try:
-            code = mwp.parse(text)
+            code = _parse(text)
             walker.survey(code)
             body = walker.render(code)
         except RecursionError:
