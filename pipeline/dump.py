@@ -39,6 +39,9 @@ from mwxml.errors import MalformedXML
 __all__ = ["DumpError", "SiteInfo", "DumpPage", "Dump", "is_dump", "DUMP_SUFFIXES", "CANONICAL_NAMESPACES"]
 
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".xml.gz")
+# MediaWiki refuses pages over 2 MB by default ($wgMaxArticleSize); escaped as XML, with its
+# metadata, no real page comes near this. A longer one would sit in memory whole: it is refused.
+MAX_PAGE_XML_BYTES = 64 * 1024 * 1024
 _PROLOG_BYTES = 64 * 1024  # an XML declaration and comments fit; a DOCTYPE would start in here
 _READ = 64 * 1024
 # MediaWiki's canonical (English) namespace names: valid on every wiki whatever its language.
@@ -110,6 +113,8 @@ class _Counting:
         self.name = name
         self.offset = 0
         self.head = b""
+        self.page_start = 0  # offset of the last "<page" seen
+        self.tail = b""  # the last bytes read, so a "<page" split between two reads is seen
 
     def read(self, size: int = -1) -> bytes:
         """Read from the underlying stream, turning a compression error into a DumpError."""
@@ -121,7 +126,15 @@ class _Counting:
         if len(self.head) < _PROLOG_BYTES:
             self.head += data[:_PROLOG_BYTES - len(self.head)]
             _check_prolog(self.head, self.name)
+        window = self.tail + data
+        at = window.rfind(b"<page")
+        if at != -1:
+            self.page_start = self.offset - len(self.tail) + at
         self.offset += len(data)
+        self.tail = data[-8:]
+        if self.offset - self.page_start > MAX_PAGE_XML_BYTES:
+            raise DumpError(f"{self.name}: refused: the page that starts at byte {self.page_start} runs past "
+                            f"{MAX_PAGE_XML_BYTES:,} bytes of XML (at byte {self.offset}); no wiki page is that long")
         return data
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import pipeline.dump
 from pipeline.dump import Dump, DumpError, is_dump
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "export" / "export.xml"
@@ -164,3 +165,23 @@ def test_a_full_history_export_gives_each_pages_last_revision(tmp_path: Path) ->
     _, page = _pages(path)
     assert (page.title, page.text, page.revision_id, page.timestamp) == ("A page", "new", 2, "2026-01-02T00:00:00Z")
     assert page.sha1 == hashlib.sha1(b"new").hexdigest()  # none given: computed from the text
+
+
+def test_an_endless_page_is_refused_before_it_fills_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline.dump, "MAX_PAGE_XML_BYTES", 1_000_000)  # 64 MB in use: the same rule, smaller
+    path = tmp_path / "long.xml"
+    text = ("<mediawiki><siteinfo><sitename>L</sitename></siteinfo><page><title>Short</title><ns>0</ns>"
+            "<revision><id>1</id><text>fine</text></revision></page><page><title>Long</title><ns>0</ns>"
+            "<revision><id>2</id><text>" + "x" * 3_000_000 + "</text></revision></page></mediawiki>")
+    path.write_text(text, encoding="utf-8")
+    start = text.index("<page><title>Long")
+    tracemalloc.start()
+    try:
+        with pytest.raises(DumpError, match=rf"long\.xml: refused: the page that starts at byte {start} runs past "
+                                            r"1,000,000 bytes of XML \(at byte \d+\); no wiki page is that long"):
+            _pages(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_500_000
+    assert len(_pages(FIXTURE)) > 1  # real pages are far below the limit

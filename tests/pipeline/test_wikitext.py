@@ -186,3 +186,10 @@ def test_names_as_wiki_editors_write_them() -> None:
     assert _names({"vauthors": "Wilson DG, King KW"}, "author") == \
         [{"family": "Wilson", "given": "DG"}, {"family": "King", "given": "KW"}]
     assert _names({"author": "Staff of the Museum"}, "author") == [{"literal": "Staff of the Museum"}]
+
+
+def test_bold_and_italic_are_read_as_mediawiki_reads_them() -> None:
+    article = _one("'''''emph inside'' strong'''\n\n'''strong with ''emph'''''\n\n<nowiki>''not emph''</nowiki>")
+    assert "***emph inside* strong**" in article.markdown
+    assert "**strong with *emph***" in article.markdown
+    assert "''not emph''" in article.markdown
