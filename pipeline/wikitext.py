@@ -781,10 +781,11 @@ class _Page:
             ident = _plain(template.get("buchid").value)
             text = _plain(template.get("linktext").value) if template.has("linktext") else "Google Books"
             return f"[https://books.google.com/books?id={quote(ident, safe='')} {text or 'Google Books'}]"
-        if name not in _DROP_QUIETLY:
-            self.dropped[name] += 1
-            if in_note is not None:
-                in_note.dropped.append(template)
+        if name in _DROP_QUIETLY:
+            return ""  # {{reflist|refs=…}}: the notes defined there were surveyed, and print at the chapter's end
+        self.dropped[name] += 1
+        if in_note is not None:
+            in_note.dropped.append(template)
         # A note given in a parameter (a table's footnote) is still the page's note, where the template stood.
         return "".join(self._tag(tag, in_note, depth + 1) for param in template.params
                        for tag in param.value.ifilter_tags(recursive=True) if _fold(str(tag.tag)) == "ref")

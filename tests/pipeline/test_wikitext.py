@@ -193,3 +193,10 @@ def test_bold_and_italic_are_read_as_mediawiki_reads_them() -> None:
     assert "***emph inside* strong**" in article.markdown
     assert "**strong with *emph***" in article.markdown
     assert "''not emph''" in article.markdown
+
+
+def test_notes_defined_in_reflist_are_used_where_they_are_cited() -> None:
+    article = _one('Claim.<ref name="a"/> Other.<ref name="b"/>\n\n== Notes ==\n{{reflist|refs=\n'
+                   '<ref name="a">{{cite web|url=https://example.org/a|title=A}}</ref>\n<ref name="b">Plain note.</ref>\n}}')
+    assert article.markdown.count("<sup data-note=") == 2 and "Notes" not in article.markdown
+    assert article.notes["2"] == "Plain note." and _cited(article.notes["1"]) == [article.references[0]["id"]]
