@@ -82,6 +82,7 @@ _TEXT_TEMPLATES = {"nowrap": 1, "nobr": 1, "small": 1, "big": 1, "nobold": 1, "n
                    "smallcaps": 1, "sc": 1, "lang": 2, "transl": 2, "nastaliq": 1, "nihongo": 1,
                    "sort": 2, "dts": 0, "abbr": 1, "keypress": 1, "math": 1, "mvar": 1,
                    "var": 1, "ill": 1, "interlanguage link": 1, "lang-ur": 1, "lang-de": 1}
+_NOTE_TEMPLATES = {"efn", "efn-ua", "efn-lr", "efn-la", "efn-lg", "efn-ur", "refn", "nfn", "notefoot", "cnote"}
 _QUOTE_TEMPLATES = {"quote", "blockquote", "zitat", "citation bloc", "cquote", "quotation"}
 
 
@@ -511,6 +512,10 @@ class _Page:
                 name = self._ref_name(node)
                 if name and name not in self.definitions and node.contents is not None and str(node.contents).strip():
                     self.definitions[name] = node.contents
+            elif isinstance(node, Template) and (_fold(str(node.name)) in _NOTE_TEMPLATES
+                                                 or _fold(str(node.name)).startswith("#tag:ref")):
+                if node.has("name") and node.has(1) and str(node.get(1).value).strip():
+                    self.definitions.setdefault(" ".join(_plain(node.get("name").value).split()), node.get(1).value)
             elif isinstance(node, Template) and is_citation(_fold(str(node.name))):
                 item = citation_item(node)
                 if item is not None:
@@ -578,37 +583,40 @@ class _Page:
     def _marker(self, label: str) -> str:
         return self.tokens.add(f'<sup data-note="{label}"></sup>')
 
+    def _note(self, ref_name: str, content: Wikicode | None, in_note: _Note | None, depth: int) -> str:
+        """A note where a <ref> (or {{efn}}, {{#tag:ref}}) stood: its markers; a named note is made once."""
+        if in_note is not None:
+            return ""  # a note inside a note is not a note
+        if ref_name and ref_name in self.named:
+            return "".join(self._marker(label) for label in self.named[ref_name])
+        if ref_name and ref_name in self.definitions:
+            content = self.definitions[ref_name]
+        if content is None or not str(content).strip():
+            self.problems.append(Problem(self.page.name, "warning",
+                                         f"note <ref name=\"{ref_name}\"/> is used but never defined"))
+            return ""
+        note = self._new_note()
+        rendered = self.render(content, note, depth + 1).strip()
+        labels = [note.label]
+        around = _plain(self.tokens.strip(rendered)) if note.cites else ""
+        if len(around) > _MAX_AROUND or re.search(r"[;@\[\]]", around):
+            # Too much around its citations for one pandoc citation (a quotation, commentary):
+            # the text stays a note, and its citations follow as a note of their own.
+            cites = self._new_note()
+            cites.cites, note.cites = note.cites, []
+            for token, _ in cites.cites:
+                rendered = rendered.replace(token, "")
+            labels.append(cites.label)
+        note.segment = self.segment(rendered)
+        if ref_name:
+            self.named[ref_name] = labels
+        return "".join(self._marker(label) for label in labels)
+
     def _tag(self, tag: Tag, in_note: _Note | None, depth: int) -> str:
         name = _fold(str(tag.tag))
         if name == "ref":
-            if in_note is not None:
-                return ""  # a note inside a note is not a note
-            ref_name = self._ref_name(tag)
-            if ref_name and ref_name in self.named:
-                return "".join(self._marker(label) for label in self.named[ref_name])
-            content = self.definitions.get(ref_name) if ref_name else None
-            if content is None:
-                content = tag.contents if not tag.self_closing and tag.contents is not None else None
-            if content is None or not str(content).strip():
-                self.problems.append(Problem(self.page.name, "warning",
-                                             f"note <ref name=\"{ref_name}\"/> is used but never defined"))
-                return ""
-            note = self._new_note()
-            rendered = self.render(content, note, depth + 1).strip()
-            labels = [note.label]
-            around = _plain(self.tokens.strip(rendered)) if note.cites else ""
-            if len(around) > _MAX_AROUND or re.search(r"[;@\[\]]", around):
-                # Too much around its citations for one pandoc citation (a quotation, commentary):
-                # the text stays a note, and its citations follow as a note of their own.
-                cites = self._new_note()
-                cites.cites, note.cites = note.cites, []
-                for token, _ in cites.cites:
-                    rendered = rendered.replace(token, "")
-                labels.append(cites.label)
-            note.segment = self.segment(rendered)
-            if ref_name:
-                self.named[ref_name] = labels
-            return "".join(self._marker(label) for label in labels)
+            content = tag.contents if not tag.self_closing and tag.contents is not None else None
+            return self._note(self._ref_name(tag), content, in_note, depth)
         if name == "references":
             return ""  # the notes are printed at the chapter's end; definitions inside were surveyed
         if name in {"nowiki", "pre", "math", "syntaxhighlight", "source", "code", "chem", "ce", "score", "hiero",
@@ -723,6 +731,10 @@ class _Page:
 
     def _template(self, template: Template, in_note: _Note | None, depth: int) -> str:
         name = _fold(str(template.name))
+        if name in _NOTE_TEMPLATES or name.startswith("#tag:ref"):  # {{efn|…}}, {{#tag:ref|…|name=…}}: a note
+            ref_name = _plain(template.get("name").value) if template.has("name") else ""
+            content = template.get(1).value if template.has(1) else None
+            return self._note(ref_name, content, in_note, depth)
         if name.startswith("#") or name.split(":", 1)[0] in {"defaultsort", "sortierung", "displaytitle",
                                                               "clé de tri"}:
             self.dropped[name.split(":", 1)[0]] += 1

@@ -200,3 +200,11 @@ def test_notes_defined_in_reflist_are_used_where_they_are_cited() -> None:
                    '<ref name="a">{{cite web|url=https://example.org/a|title=A}}</ref>\n<ref name="b">Plain note.</ref>\n}}')
     assert article.markdown.count("<sup data-note=") == 2 and "Notes" not in article.markdown
     assert article.notes["2"] == "Plain note." and _cited(article.notes["1"]) == [article.references[0]["id"]]
+
+
+def test_note_templates_are_notes() -> None:
+    article = _one("A.{{efn|An explanation.}} B.{{#tag:ref|A nested {{cite web|url=https://example.org/n|title=N}}"
+                   "|name=n}} C.{{#tag:ref||name=n}}")
+    assert article.notes["1"] == "An explanation."
+    assert article.markdown.count('<sup data-note="2"></sup>') == 2
+    assert _cited(article.notes["2"])[0] == article.references[0]["id"]
