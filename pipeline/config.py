@@ -59,6 +59,10 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     "html": {
         "theme": (str, "auto", "auto (follows the reader's system setting), light or dark"),
     },
+    "source": {
+        "media": (str, "", "with an XML export as SOURCE: the folder of the wiki's media files its `[[File:…]]` "
+                           "links name (beside the export, or --media)"),
+    },
 }
 THEMES = ("auto", "light", "dark")
 _TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")  # BCP 47, loosely: a language and subtags
@@ -100,6 +104,7 @@ class Config:
     selection: Selection = field(default_factory=Selection)
     pdf: dict = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    media: str = ""  # [source] media: the media folder of an XML export, as written (relative to book.toml)
 
 
 def schema_table() -> str:
@@ -219,4 +224,4 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         problems.append(Problem(name, "warning", f"[html] theme '{meta.html_theme}' is not auto, light or dark: "
                                                  "auto is used"))
         meta.html_theme = "auto"
-    return Config(meta=meta, selection=selection, pdf=pdf), problems
+    return Config(meta=meta, selection=selection, pdf=pdf, media=values.get("source", {}).get("media", "")), problems

@@ -79,6 +79,8 @@ class Article(Plain):
     categories: list[str] = field(default_factory=list)
     redirect: str | None = None  # target title when the page is a redirect
     problems: list[Problem] = field(default_factory=list)
+    references: list[dict] = field(default_factory=list)  # CSL-JSON items its notes cite by key (read from wikitext)
+    templates: dict[str, int] = field(default_factory=dict)  # templates dropped from its wikitext: name -> count
 
 
 @dataclass

@@ -87,7 +87,7 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
             raise UsageError(f"{path}: cannot read the configuration ({err.strerror})") from err
         config, problems = parse_config(data, Path(path).name)
     else:
-        data = read_inside(source, "book.toml")
+        data = read_inside(_folder(source), "book.toml")
         config, problems = parse_config(data, "book.toml") if data is not None else (Config(), [])
     config.problems = problems
     if title:
@@ -106,36 +106,77 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
     return config
 
 
-def plan_book(source: Path, cache: Path, config: Config) -> AssembleBook:
-    """Return the task that assembles the book, named by the content it depends on."""
+def _folder(source: Path) -> Path:
+    """The folder book.toml, references and the cover are read from: the source folder, or the export's."""
+    return source.parent if source.is_file() else source
+
+
+def plan_book(source: Path, cache: Path, config: Config, media: Path | None = None) -> AssembleBook:
+    """Return the task that assembles the book, named by the content it depends on.
+
+    SOURCE is a folder of Markdown, or an XML export (then `media` is the
+    folder of its images, if any).
+    """
     code = code_digest(templates=False)
-    names = list_sources(source)
-    if not names:
-        raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
     hashes = FileHashes(_hashes_path(cache))
-    chunks = []
-    for group in chunk_names(names):
-        articles = [(name, digest(code, name.encode("utf-8", "surrogateescape"),
-                                  hashes.of(source / name, name, lambda name=name: read_inside(source, name))))
-                    for name in group]
-        chunks.append((digest(*(d for _, d in articles)), articles))
-    images = [p.relative_to(source).as_posix() for p in image_paths(source)]
-    image_digest = digest(*(name + ":" + hashes.of(source / name, name, lambda name=name: read_inside(source, name))
+    problems = [p.as_dict() for p in config.problems]
+    if source.is_file():
+        from .export import ExportError, list_export  # an export's modules: not loaded for a folder of Markdown
+
+        try:
+            listing = list_export(source, cache, code)
+        except ExportError as err:
+            raise BuildFailed(f"{err}; previous outputs are untouched") from err
+        if not listing.articles:
+            raise UsageError(f"{source}: the export holds no page of the main namespace")
+        pages = dict(listing.articles)
+        chunks = [(digest(*(pages[n] for n in group)), [(n, pages[n]) for n in group])
+                  for group in chunk_names(list(pages))]
+        problems += [p.as_dict() for p in listing.problems]
+        image_root = media
+        date = _export_date(listing.newest)
+    else:
+        names = list_sources(source)
+        if not names:
+            raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
+        chunks = []
+        for group in chunk_names(names):
+            articles = [(name, digest(code, name.encode("utf-8", "surrogateescape"),
+                                      hashes.of(source / name, name, lambda name=name: read_inside(source, name))))
+                        for name in group]
+            chunks.append((digest(*(d for _, d in articles)), articles))
+        image_root = source
+        date = _source_date(source, names)
+    images = [p.relative_to(image_root).as_posix() for p in image_paths(image_root)] if image_root else []
+    image_digest = digest(*(name + ":" + hashes.of(image_root / name, f"{image_root}:{name}" if media else name,
+                                                   lambda name=name: read_inside(image_root, name))
                             for name in images))
     hashes.save()
-    meta_dict = asdict(fill_meta(config.meta, _source_date(source, names)))
+    meta_dict = asdict(fill_meta(config.meta, date))
     selection = asdict(config.selection)
-    problems = [p.as_dict() for p in config.problems]
-    settings = json.dumps([meta_dict, selection, problems], sort_keys=True)
-    references = digest(*((read_inside(source, n) or b"") for n in REFERENCE_FILES))
+    settings = json.dumps([meta_dict, selection, problems, str(media or "")], sort_keys=True)
+    folder = _folder(source)
+    references = digest(*((read_inside(folder, n) or b"") for n in REFERENCE_FILES))
     book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
-    Plan(chunks, meta_dict, selection, problems, code).save(cache, book_digest)
+    Plan(chunks, meta_dict, selection, problems, code, str(folder), str(media or "")).save(cache, book_digest)
     return AssembleBook(source=str(source), cache=str(cache), digest=book_digest)
 
 
-def plan(source: Path, cache: Path, formats: list[str], config: Config) -> list[BuildFormat]:
+def _export_date(newest: str) -> str:
+    """The book's date from an export: SOURCE_DATE_EPOCH, else its newest revision's time."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None and newest:
+        try:
+            return dt.datetime.fromisoformat(newest.replace("Z", "+00:00")).astimezone(dt.timezone.utc) \
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            pass
+    return dt.datetime.fromtimestamp(int(float(epoch or 0)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def plan(source: Path, cache: Path, formats: list[str], config: Config, media: Path | None = None) -> list[BuildFormat]:
     """Return the tasks that build `formats` (each named by its inputs' content and options)."""
-    book = plan_book(source, cache, config)
+    book = plan_book(source, cache, config, media)
     options = {"pdf": config.pdf}
     code = code_digest(templates=True)
     return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=book.digest, options=options.get(fmt, {}),
@@ -170,9 +211,17 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     """Check the folders the user named; return (source, out, cache)."""
     source = Path(args.source).resolve()
     out = Path(args.out).resolve()
-    if not source.is_dir():
-        raise UsageError(f"{args.source}: no such folder")
-    if not os.access(source, os.R_OK | os.X_OK):
+    if source.is_file():
+        from pipeline.dump import is_dump
+
+        if not is_dump(source):
+            raise UsageError(f"{args.source}: not a folder of Markdown, nor a MediaWiki XML export "
+                             "(.xml, .xml.bz2, .xml.gz)")
+        if not os.access(source, os.R_OK):
+            raise UsageError(f"{args.source}: not readable (permission denied)")
+    elif not source.is_dir():
+        raise UsageError(f"{args.source}: no such folder or export file")
+    if source.is_dir() and not os.access(source, os.R_OK | os.X_OK):
         raise UsageError(f"{args.source}: not readable (permission denied)")
     cache = Path(args.cache).resolve() if args.cache else out / ".cache"
     for folder in (out, cache):
@@ -248,8 +297,8 @@ def build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
     started = time.perf_counter()
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    tasks = plan(source, cache, formats, load_config(source, args.config, args.title, args.csl,
-                                                         args.paper, args.duplex, args.crop_marks))
+    config = load_config(source, args.config, args.title, args.csl, args.paper, args.duplex, args.crop_marks)
+    tasks = plan(source, cache, formats, config, _media(args, source, config))
     # Templates compiled once, not in every task's process (keyed by their source, so an edit recompiles).
     (cache / "jinja").mkdir(exist_ok=True)
     environment().bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache / "jinja"))
@@ -262,10 +311,31 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
         return status
 
 
+def _media(args: argparse.Namespace, source: Path, config: Config) -> Path | None:
+    """An export's media folder: --media, else book.toml's [source] media (beside book.toml); None without."""
+    given = getattr(args, "media", None)
+    if not given and not config.media:
+        return None
+    if not source.is_file():
+        raise UsageError("--media and [source] media are for an XML export as SOURCE; a folder's images "
+                         "are the ones inside it")
+    where = Path(given).resolve() if given else (Path(args.config).resolve().parent if args.config
+                                                 else _folder(source)) / config.media
+    if not where.is_dir():
+        raise UsageError(f"{given or config.media}: the media folder does not exist")
+    return where.resolve()
+
+
 def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     """The cache entries a build used: what its next run (an edit, a no-op) reads."""
     live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache),
             *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
+    if Path(tasks[0].source).is_file():  # an export's pages, as planning stored them
+        from .export import blob_path, listing_path
+
+        plan_ = store.load(Path(cache) / "plan" / f"{tasks[0].book}.pickle")
+        live |= {blob_path(cache, key) for _, articles in plan_.chunks for _, key in articles}
+        live.add(listing_path(cache))
     todo: list[luigi.Task] = list(tasks)
     while todo:
         task = todo.pop()
@@ -315,7 +385,8 @@ def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], 
 def check(args: argparse.Namespace) -> int:
     """Run `wikibind check`: clean and resolve only, then list the problems by file."""
     source, _, cache = _prepare(args)
-    task = plan_book(source, cache, load_config(source, args.config, None))
+    config = load_config(source, args.config, None)
+    task = plan_book(source, cache, config, _media(args, source, config))
     _run([task], args)
     book: Book = load_book(task.output())
     by_file: dict[str, list[str]] = {}
@@ -373,7 +444,11 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="wikibind", description="Turn a wiki's Markdown export into books.")
     commands = top.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="build EPUB, PDF and one-file HTML from a wiki export")
-    b.add_argument("source", nargs="?", default="examples", help="folder of exported pages (default: examples)")
+    b.add_argument("source", nargs="?", default="examples",
+                   help="folder of exported pages, or a MediaWiki XML export (.xml, .xml.bz2, .xml.gz) "
+                        "(default: examples)")
+    b.add_argument("--media", help="with an XML export: the folder of its media files (default: [source] media "
+                                   "in book.toml)")
     b.add_argument("-o", "--out", default="output", help="output folder (default: output)")
     b.add_argument("--format", action="append", choices=list(FORMATS), help="build only this format (repeatable)")
     b.add_argument("--title", help="the book's title (overrides book.toml)")
@@ -390,7 +465,9 @@ def parser() -> argparse.ArgumentParser:
     for action in b._actions[1:]:  # the same options as build
         w._add_action(action)
     c = commands.add_parser("check", help="list the problems of a wiki export, building nothing")
-    c.add_argument("source", nargs="?", default="examples", help="folder of exported pages (default: examples)")
+    c.add_argument("source", nargs="?", default="examples",
+                   help="folder of exported pages, or a MediaWiki XML export (default: examples)")
+    c.add_argument("--media", help="with an XML export: the folder of its media files")
     c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit status 1)")
     c.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     c.add_argument("--cache", help="cache folder (default: a temporary one)")

@@ -1,4 +1,4 @@
-"""`wikibind watch`: rebuild incrementally whenever the source folder changes."""
+"""`wikibind watch`: rebuild incrementally whenever the source folder (or XML export) changes."""
 from __future__ import annotations
 
 import argparse
@@ -17,16 +17,22 @@ __all__ = ["watch"]
 class _Changes(FileSystemEventHandler):
     """Remembers when the folder last changed; ignores the output folder."""
 
-    def __init__(self, ignore: Path) -> None:
+    def __init__(self, ignore: Path, only: set[Path] | None = None, below: Path | None = None) -> None:
         self.ignore = ignore
+        self.only = only  # with an XML export: the files a build reads from its folder
+        self.below = below  # and its media folder
         self.last = 0.0
         self.pending = threading.Event()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        """Note a change to anything but our own outputs."""
+        """Note a change to anything but our own outputs (with an export: to what the build reads)."""
         path = Path(str(event.src_path)).resolve()
         if path == self.ignore or self.ignore in path.parents or event.event_type in ("opened", "closed_no_write"):
             return
+        if self.only is not None:
+            paths = {path, Path(str(getattr(event, "dest_path", "") or path)).resolve()}  # a re-export renamed in
+            if not (paths & self.only or (self.below is not None and any(self.below in p.parents for p in paths))):
+                return
         self.last = time.monotonic()
         self.pending.set()
 
@@ -35,9 +41,17 @@ def watch(args: argparse.Namespace, build: Callable[[argparse.Namespace], int],
           debounce: float = 1.0, stop: threading.Event | None = None) -> int:
     """Build once, then again after every burst of changes, until interrupted."""
     source = Path(args.source).resolve()
-    changes = _Changes(Path(args.out).resolve())
     observer = Observer()
-    observer.schedule(changes, str(source), recursive=True)
+    if source.is_file():  # an XML export: its folder (a re-export replaces the file), and its media
+        media = Path(args.media).resolve() if getattr(args, "media", None) else None
+        read = {source, *(source.parent / name for name in ("book.toml", "references.bib", "references.json"))}
+        changes = _Changes(Path(args.out).resolve(), read, media)
+        observer.schedule(changes, str(source.parent), recursive=False)
+        if media is not None:
+            observer.schedule(changes, str(media), recursive=True)
+    else:
+        changes = _Changes(Path(args.out).resolve())
+        observer.schedule(changes, str(source), recursive=True)
     observer.start()
     stop = stop or threading.Event()
     args.quiet = True

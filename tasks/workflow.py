@@ -190,7 +190,7 @@ class Cleaned(NamedTuple):
 
 
 class CleanChunk(_Chunk):
-    """Stage 1 for one chunk of articles: read, decode, undo the export's damage."""
+    """Stage 1 for one chunk of articles: read, decode, undo the export's damage (or read the wikitext)."""
 
     kind = "clean"
 
@@ -200,10 +200,30 @@ class CleanChunk(_Chunk):
         same = self._unchanged(before)
         kept = {a.file: a for a in previous.articles if a.file in same} if previous else {}
         kept_problems = [p for p in previous.problems if p.file in same] if previous else []
-        files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
-        fresh = {f.name: read_article(f) for f in files}
+        if Path(self.source).is_file():  # an XML export: planning stored each page's wikitext by its key
+            fresh, problems = self._from_export([(name, key) for name, key in self.listed if name not in kept])
+        else:
+            files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
+            fresh = {f.name: read_article(f) for f in files}
         articles = [kept.get(name) or fresh[name] for name, _ in self.listed if name in kept or name in fresh]
         self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.listed)), started)
+
+    def _from_export(self, todo: list[tuple[str, str]]) -> tuple[dict[str, Article], list[Problem]]:
+        """Convert the named pages' wikitext, as planning stored it, into articles (one pandoc run)."""
+        from pipeline.wikitext import convert_pages  # an export's modules: not loaded for a folder of Markdown
+
+        from .export import load_page
+
+        pages, problems, site = [], [], None
+        for name, key in todo:
+            try:
+                page, site = load_page(Path(self.cache), key)
+            except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError, ValueError):
+                problems.append(Problem(name, "error", "its wikitext is missing from the cache: build again"))
+                continue
+            pages.append(page)
+        articles = convert_pages(pages, site) if pages else []
+        return {a.file: a for a in articles}, problems
 
 
 class Converted(NamedTuple):
@@ -214,6 +234,8 @@ class Converted(NamedTuple):
     problems: list[Problem]
     digests: dict[str, str]  # name -> digest, for every article of the chunk
     changed: list[str]  # names whose content differs from the chunk's previous version
+    references: list[dict] = []  # CSL items the chunk's articles cite by key (from citation templates)
+    templates: dict[str, dict[str, int]] = {}  # title -> templates dropped from its wikitext, by name
 
 
 class ConvertChunk(_Chunk):
@@ -236,7 +258,10 @@ class ConvertChunk(_Chunk):
         fresh = iter(convert_articles([a for a in usable if a.file not in reuse]))
         fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
         changed = [name for name, _ in self.listed if name not in same]
-        self.save_chunk(Converted(fragments, redirects, problems, digests, changed), started, changed=changed)
+        references = [item for a in usable for item in a.references]
+        templates = {a.title: a.templates for a in usable if a.templates}
+        self.save_chunk(Converted(fragments, redirects, problems, digests, changed, references, templates), started,
+                        changed=changed)
 
 
 class Plan(NamedTuple):
@@ -252,6 +277,8 @@ class Plan(NamedTuple):
     selection: dict
     config_problems: list[dict]  # from book.toml
     code: str = ""  # digest of wikibind's pipeline code: what assembly kept is of use to the same code only
+    folder: str = ""  # where book.toml, references and the cover are read: the source folder, or the export's
+    media: str = ""  # an XML export's media folder (its images); empty: the source folder's images
 
     def save(self, cache: Path, digest: str) -> None:
         """Store the plan where AssembleBook(digest) finds it (unless it is there already)."""
@@ -281,23 +308,32 @@ class AssembleBook(_Cached):
     def run(self) -> None:
         started = time.perf_counter()
         fragments, redirects, problems = [], [], []
+        cited: list[dict] = []  # citation templates' items: after the reference files', whose keys win
+        templates: dict[str, dict[str, int]] = {}
         for target in self.input():
             converted = load_value(target)
             fragments += converted.fragments
             redirects += converted.redirects
             problems += converted.problems
-        images, image_problems = read_images(Path(self.source))
+            cited += converted.references
+            templates.update(converted.templates)
+        folder = Path(self.plan.folder or self.source)
+        if Path(self.source).is_file():  # an XML export: images come from its media folder, if any
+            images, image_problems = _media(Path(self.plan.media)) if self.plan.media else ({}, [])
+        else:
+            images, image_problems = read_images(Path(self.source))
         problems += image_problems + [Problem(**p) for p in self.plan.config_problems]
         references = []
         for name in REFERENCE_FILES:
-            data = read_inside(Path(self.source), name)
+            data = read_inside(folder, name)
             if data is not None:
                 try:
                     references += load_references(name, data)
                 except ReferencesError as err:
                     problems.append(Problem(name, "error", f"references not used: {err}"))
+        references += cited
         meta = BookMeta(**self.plan.meta)
-        cover = read_inside(Path(self.source), meta.cover) if meta.cover else None
+        cover = read_inside(folder, meta.cover) if meta.cover else None
         if meta.cover and (cover is None or not cover.startswith(IMAGE_MAGIC)):
             problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
                                                            "GIF file in the source folder: a cover is drawn instead"))
@@ -306,6 +342,9 @@ class AssembleBook(_Cached):
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
                              references, reuse)
         book.cover = cover
+        if Path(self.source).is_file():
+            # Templates the wikitext held that the book does not show, page by page (report.json).
+            book.stats.setdefault("leftovers", {})["template"] = dict(sorted(templates.items()))
         self.save(StoredBook.of(book, reuse), started, summary=Summary.of(book))
         self.keep("book", self.plan.code, reuse)
 
@@ -375,6 +414,16 @@ class BuildFormat(_Cached):
         from pipeline.pdf import PdfOptions, chunk_digest
 
         return source_digest(self.code, chunk_digest(book, run, PdfOptions(**options)))
+
+
+def _media(folder: Path) -> tuple[dict[str, bytes], list[Problem]]:
+    """An export's media files by name, each also under MediaWiki's form of its file name (as [[File:…]] finds it)."""
+    from pipeline.wikitext import file_key
+
+    images, problems = read_images(folder)
+    for name, data in list(images.items()):
+        images.setdefault(file_key(Path(name).name), data)
+    return images, problems
 
 
 def _thaw(value: object) -> object:
