@@ -1,0 +1,473 @@
+"""From a note to the CSL-JSON items it cites: label, segment, normalise.
+
+1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
+   gives each a label (author, title, container-title, journal, publisher,
+   location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
+   marginal probability of that label.
+2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
+   (commentary, quotations, "See also") is no citation and ends the one
+   before it; a new citation starts where a field that opens a citation
+   (author, editor, or a title after which the last citation was complete)
+   follows a finished citation, or after a ``;`` that ends a field.
+3. **Normalise** (`normalise`): each citation's fields become a typed CSL
+   item: names split into family and given, a Markdown link giving the title
+   and URL, ISBN validated (python-stdnum's checksum) and DOI checked for its syntax, the publication date kept
+   apart from the access date (English, German, French and Spanish
+   wordings), the pages cited kept as the citation's locator.
+
+**Never worse than the note.** A citation whose tokens the model labels with
+a mean marginal probability under `CONFIDENCE`, or that has neither title,
+author nor URL, is given as written: a ``document`` item whose title is its
+text (`as_written`). A web page needs a URL, a link or a site name that looks
+like one (a domain); a place or publisher alone never makes one.
+
+Private keys (starting with ``_``) carry what the bibliography needs beyond
+CSL: ``_locator`` (pages cited), ``_raw`` (the citation as written),
+``_confidence``, ``_short`` (an author without a title: a short citation),
+``_unparsed``. `public` drops them.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pycrfsuite
+from stdnum import isbn as _isbn
+from stdnum.exceptions import ValidationError
+
+from .tokens import LINK_END, display, features, link_url, prepare, tokenize
+
+__all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", "public", "as_written",
+           "parse_date", "split_names"]
+
+MODEL = Path(__file__).parent / "model.crfsuite"
+CONFIDENCE = 0.55
+_MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
+
+_tagger: pycrfsuite.Tagger | None = None
+
+
+def _get_tagger() -> pycrfsuite.Tagger:
+    global _tagger
+    if _tagger is None:
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(MODEL))
+        _tagger = tagger
+    return _tagger
+
+
+@dataclass
+class Labelled:
+    """A note's tokens, their labels and each label's marginal probability."""
+
+    tokens: list[str]
+    labels: list[str]
+    probs: list[float]
+
+
+def label(text: str) -> Labelled:
+    """Tokenise a note and label every token."""
+    tokens = tokenize(prepare(text))[:_MAX_TOKENS]
+    if not tokens:
+        return Labelled([], [], [])
+    tagger = _get_tagger()
+    tagger.set(features(tokens))
+    labels = tagger.tag()
+    probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
+    return Labelled(tokens, labels, probs)
+
+
+_OPENERS = {"author", "editor"}
+_ENDS_FIELD = re.compile(r"[;]['\"”’*)\]]*$")
+
+
+def segments(lab: Labelled) -> list[tuple[int, int]]:
+    """Split labelled tokens into citations: [(start, end)] token ranges, commentary left out."""
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    fields: set[str] = set()
+    for i, y in enumerate(lab.labels):
+        if y == "note":
+            if start is not None:
+                out.append((start, i))
+                start, fields = None, set()
+            continue
+        if start is not None and y != lab.labels[i - 1]:
+            prev_tok = display(lab.tokens[i - 1])
+            complete = "title" in fields or "author" in fields
+            split = False
+            if _ENDS_FIELD.search(prev_tok) and complete and y in _OPENERS | {"title"}:
+                split = True
+            elif y in _OPENERS and lab.labels[i - 1] not in _OPENERS | {"translator"} and "title" in fields \
+                    and ("author" in fields or "date" in fields or "url" in fields):
+                split = True
+            elif y == "title" and "title" in fields and fields & {"url", "accessed", "date", "pages"} \
+                    and prev_tok.endswith((".", ";", ")")) and lab.tokens[i].lstrip("*\"“").startswith("["):
+                split = True  # a second linked title after a finished web citation
+            if split:
+                out.append((start, i))
+                start, fields = None, set()
+        if start is None:
+            start = i
+        fields.add(y)
+    if start is not None:
+        out.append((start, len(lab.labels)))
+    return out
+
+
+# ---- text helpers ----------------------------------------------------------------
+
+_MARK = re.compile(r"(?<![\w\\])[*_]{1,3}|[*_]{1,3}(?![\w])")
+_QUOTES = "\"“”„«»‘’'"
+_EDGE = " .,:;/" + _QUOTES
+
+
+def _join(tokens: list[str]) -> str:
+    return " ".join(display(t) for t in tokens)
+
+
+def _plain(text: str) -> str:
+    """Markup and outer punctuation off."""
+    text = _MARK.sub("", text)
+    text = " ".join(text.split())
+    for _ in range(3):
+        old = text
+        text = text.strip(_EDGE)
+        if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+            text = text[1:-1]
+        if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
+            text = text[1:-1]
+        if text.endswith(")") and text.count("(") < text.count(")"):
+            text = text[:-1]
+        if text.startswith("(") and text.count("(") > text.count(")"):
+            text = text[1:]
+        if text.endswith("]") and text.count("[") < text.count("]"):
+            text = text[:-1]
+        if text.startswith("[") and text.count("[") > text.count("]"):
+            text = text[1:]
+        if text == old:
+            break
+    return text
+
+
+_MONTHS = {}
+for _n, _names in enumerate([
+        "january jan januar jänner janvier enero", "february feb februar février fevrier febrero",
+        "march mar märz marz mars marzo", "april apr avril abril", "may mai mayo",
+        "june jun juni juin junio", "july jul juli juillet julio", "august aug août aout agosto",
+        "september sep sept septembre septiembre setiembre", "october oct oktober octobre octubre",
+        "november nov novembre noviembre", "december dec dezember décembre decembre diciembre"], 1):
+    for _w in _names.split():
+        _MONTHS[_w] = _n
+
+_ISO = re.compile(r"\b(1[5-9]\d\d|20\d\d)-(\d{1,2})(?:-(\d{1,2}))?\b")
+_DMY = re.compile(r"\b(\d{1,2})\.\s*(\d{1,2})\.\s*(1[5-9]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_WORD = re.compile(r"[^\W\d_]+\.?")
+
+
+def parse_date(text: str) -> dict | None:
+    """A CSL date from "2006-12-05", "5 December 2006", "December 5, 2006", "3. Mai 2010", "(2012)"; None without a year."""
+    text = _MARK.sub("", text)
+    m = _ISO.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        parts = [int(m.group(1)), int(m.group(2))] + ([int(m.group(3))] if m.group(3) else [])
+        return {"date-parts": [parts]}
+    m = _DMY.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return {"date-parts": [[int(m.group(3)), int(m.group(2)), int(m.group(1))]]}
+    years = _YEAR.findall(text)
+    if not years:
+        return None
+    year = int(years[0])
+    month = next((_MONTHS[w.rstrip(".").casefold()] for w in _WORD.findall(text)
+                  if w.rstrip(".").casefold() in _MONTHS and (len(w.rstrip(".")) > 3 or w.endswith(".")
+                                                              or w.rstrip(".").casefold() == "may")), None)
+    if month is None:
+        return {"date-parts": [[year]]}
+    day = None
+    around = re.search(r"(?<!\d)(\d{1,2})(?:\.|st|nd|rd|th|er)?\s+(?:de\s+)?[^\W\d_]+\.?\s+(?:de\s+)?" + years[0], text) \
+        or re.search(r"[^\W\d_]+\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+" + years[0], text)
+    if around and 1 <= int(around.group(1)) <= 31:
+        day = int(around.group(1))
+    return {"date-parts": [[year, month] + ([day] if day else [])]}
+
+
+_ACCESS_WORDING = re.compile(
+    r"^\W*(?:retrieved(?:\s+on)?|accessed(?:\s+on)?|last\s+accessed|abgerufen(?:\s+am)?|zugriff(?:\s+am)?|"
+    r"consulté\s+le|consulte\s+le|consulté|consultado(?:\s+el)?|visited(?:\s+on)?|archived(?:\s+from)?)\b\W*", re.I)
+
+# ---- names ------------------------------------------------------------------------
+
+_PARTICLES = {"de", "di", "da", "del", "della", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
+              "ten", "ter", "bin", "ibn", "al", "van der", "von der", "de la"}
+_SUFFIXES = {"jr.", "jr", "sr.", "sr", "ii", "iii", "iv"}
+_BODIES = {"department", "ministry", "office", "arsenal", "university", "institute", "institut", "council",
+           "association", "society", "committee", "commission", "agency", "bureau", "corporation", "company",
+           "government", "army", "navy", "museum", "library", "school", "foundation", "organization",
+           "organisation", "service", "board", "center", "centre", "club", "union", "party", "league",
+           "federation", "bank", "archives", "group", "inc", "inc.", "ltd", "ltd.", "press", "staff",
+           "administration", "authority", "court", "parliament", "senate", "team", "network", "news",
+           "reuters", "bbc", "unesco", "nasa", "who", "ministerium", "amt", "bundesamt", "verein", "gesellschaft"}
+_NAME_NOISE = re.compile(
+    r"\b(?:et\s+al\.?|u\.\s*a\.|and\s+others|y\s+otros|et\s+autres|(?:\()?(?:eds?|hrsg|éds?|dir|coord|comp|trans|tr|übers)\.?(?:\))?"
+    r"|edited\s+by|translated\s+by|herausgegeben\s+von|by|von|par|por|with)(?=\W|$)", re.I)
+_INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?[-‐]?)+$|^[A-ZÀ-Þ]{1,3}$")
+
+
+def _is_initials(part: str) -> bool:
+    words = part.split()
+    return bool(words) and all(_INITIALS.match(w) for w in words)
+
+
+def _one_name(name: str) -> dict | None:
+    name = name.strip(" ,.;:") if not re.search(r"\b[A-Z]\.$", name.strip(" ,;:")) else name.strip(" ,;:")
+    words = name.split()
+    if not words:
+        return None
+    low = [w.casefold().strip(".,") for w in words]
+    if any(w in _BODIES for w in low) or (len(words) > 2 and any(w in ("of", "the", "for", "für", "für", "de")
+                                                                   for w in low[1:-1]) and not _is_initials(words[-1])):
+        return {"literal": name}
+    if len(words) == 1:
+        return {"family": words[0]}
+    if _is_initials(words[-1]) and not _is_initials(words[0]):  # "Peters OA", "Heidegger M."
+        return {"family": " ".join(words[:-1]), "given": words[-1]}
+    cut = len(words) - 1
+    if low[cut] in _SUFFIXES and cut > 1:
+        cut -= 1
+    while cut > 0 and low[cut - 1] in _PARTICLES:
+        cut -= 1
+    family = " ".join(words[cut:])
+    given = " ".join(words[:cut])
+    return {"family": family, "given": given} if given else {"family": family}
+
+
+def split_names(text: str) -> list[dict]:
+    """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
+    text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)))
+    text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text)
+    if not text:
+        return []
+    people: list[dict] = []
+    for group in re.split(r"\s*;\s*|\s+(?:and|&|und|et|y|e)\s+|,\s*(?:and|&|und|et|y)\s+", text):
+        parts = [p.strip() for p in group.split(",") if p.strip()]
+        i = 0
+        while i < len(parts):
+            part = parts[i]
+            nxt = parts[i + 1] if i + 1 < len(parts) else ""
+            if nxt and len(part.split()) <= 3 and (_is_initials(nxt) or (len(part.split()) == 1 and
+                                                                          len(nxt.split()) <= 2 and
+                                                                          not _is_initials(part))):
+                if nxt.casefold().strip(".") in _SUFFIXES:
+                    person = _one_name(part)
+                else:
+                    person = {"family": part.strip(" ."), "given": nxt}
+                i += 2
+            else:
+                person = _one_name(part)
+                i += 1
+            if person:
+                people.append(person)
+    return people[:40]
+
+
+# ---- normalisation ----------------------------------------------------------------
+
+_PAGES_WORD = re.compile(r"^\W*(?:pp?|pg|pgs|pages?|s|ss|seiten?|p[áa]gs?|p[áa]ginas?|f|ff)\.?\s*", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
+_ISBN_TEXT = re.compile(r"(?:ISBN(?:-1[03])?:?\s*)([\d][\d\- ]{8,16}[\dXx])")
+_NEWS = re.compile(r"\b(?:times|news|post|herald|tribune|gazette|journal|daily|guardian|telegraph|observer|"
+                   r"zeitung|dawn|reuters|associated press|bbc|cnn|spiegel|monde|país|chronicle|independent)\b", re.I)
+_REPORT = re.compile(r"\b(?:report|technical|working paper|bericht|rapport|informe|manual|field manual|"
+                     r"white paper|memorandum|TM|FM)\b", re.I)
+_THESIS = re.compile(r"\b(?:thesis|dissertation|diss\.|doktorarbeit|thèse|tesis|phd|ph\.d)\b", re.I)
+_SITE = re.compile(r"(?:^|\s)(?:[\w-]+\.)+[a-z]{2,}$|\b(?:wikipedia|britannica|website|web site|blog|imdb)\b", re.I)
+
+
+def _spans(labels: list[str], tokens: list[str]) -> list[tuple[str, list[str]]]:
+    out: list[tuple[str, list[str]]] = []
+    for y, t in zip(labels, tokens):
+        if out and out[-1][0] == y:
+            out[-1][1].append(t)
+        else:
+            out.append((y, [t]))
+    return out
+
+
+def _locator(text: str) -> str:
+    body = _PAGES_WORD.sub("", _plain(text)).strip(" .")
+    if not body or not re.search(r"\d|[ivxlc]", body, re.I):
+        return ""
+    many = bool(re.search(r"[-–—,]|\bf{1,2}\b", body))
+    return ("pp. " if many else "p. ") + body.replace("--", "–")
+
+
+def _isbn_of(text: str) -> str:
+    for m in _ISBN_TEXT.finditer(text):
+        try:
+            return _isbn.format(_isbn.validate(m.group(1)))
+        except ValidationError:
+            continue
+    return ""
+
+
+def _doi_of(text: str) -> str:
+    """A DOI's canonical form (python-stdnum has no DOI module: its syntax, ISO 26324, is checked here)."""
+    m = _DOI.search(text)
+    if not m:
+        return ""
+    doi = m.group(1).rstrip(".,;)]*")
+    return doi if re.fullmatch(r"10\.\d{4,9}/[\x21-\x7e]+", doi) else ""
+
+
+def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
+    """One citation's labelled tokens as a typed CSL item (with the private keys of the module rule)."""
+    raw = " ".join(tokens)
+    spans = _spans(labels, tokens)
+    first: dict[str, list[str]] = {}
+    for y, toks in spans:
+        if y in ("author", "editor", "translator") and y in first and first.get("_last") == [y]:
+            first[y] += toks
+        first.setdefault(y, list(toks))
+        first["_last"] = [y]
+    item: dict = {}
+    url = ""
+    title_toks = first.get("title", [])
+    if title_toks:
+        joined = " ".join(title_toks)
+        m = LINK_END.search(joined)
+        if m and joined.lstrip("*\"“'(").startswith("["):
+            url = m.group(1).strip("<>")
+        item["title"] = _plain(_join(title_toks))
+    if "url" in first:
+        url = url or link_url(" ".join(first["url"])) or _plain(_join(first["url"]))
+    if not url:
+        url = next((u for u in (link_url(t) for t in tokens) if u), "")
+    if url and re.match(r"(?:https?|ftp)://|www\.", url, re.I):
+        item["URL"] = url
+    for role in ("author", "editor", "translator"):
+        if role in first:
+            names = split_names(_join(first[role]))
+            if names:
+                item[role] = names
+    if "author" not in item and "editor" not in item:
+        pass
+    container = first.get("journal") or first.get("container-title")
+    if container:
+        text = re.sub(r"^(?:in|dans|en)\s*:?\s+", "", _plain(_join(container)), flags=re.I)
+        text = re.sub(r"(?:'s|’s)?\s+(?:website|web site|site)$", "", text, flags=re.I)
+        if text:
+            item["container-title"] = text
+    for y, key in (("publisher", "publisher"), ("location", "publisher-place"), ("volume", "volume"),
+                   ("edition", "edition"), ("genre", "genre"), ("collection-title", "collection-title"),
+                   ("medium", "medium")):
+        if y in first:
+            text = _plain(_join(first[y]))
+            if y == "volume":
+                text = re.sub(r"^(?:vol|bd|band|no|nr|tome|t|issue|heft)\.?\s*", "", text, flags=re.I)
+            if text:
+                item[key] = text
+    if "date" in first:
+        date = parse_date(_join(first["date"]))
+        if date:
+            item["issued"] = date
+    if "accessed" in first:
+        text = _ACCESS_WORDING.sub("", _join(first["accessed"]))
+        date = parse_date(text)
+        if date:
+            item["accessed"] = date
+    isbn = _isbn_of(_join(first.get("isbn", [])) if "isbn" in first else raw) or _isbn_of(raw)
+    if isbn:
+        item["ISBN"] = isbn
+    doi = _doi_of(_join(first["doi"])) if "doi" in first else _doi_of(raw)
+    if doi:
+        item["DOI"] = doi
+    if "pages" in first:
+        loc = _locator(_join(first["pages"]))
+        if loc:
+            item["_locator"] = loc
+    item["type"] = _type_of(item, first)
+    if item["type"] in ("article-journal", "chapter", "article-magazine") and "_locator" in item:
+        item["page"] = item["_locator"].split(" ", 1)[1]
+    item["_raw"] = raw
+    item["_confidence"] = round(sum(probs) / len(probs), 4) if probs else 0.0
+    if "title" not in item and ("author" in item or "editor" in item):
+        item["_short"] = True
+    return item
+
+
+def _type_of(item: dict, first: dict[str, list[str]]) -> str:
+    """The CSL type: a book is never a web page; a web page needs a URL or a site that looks like one."""
+    title = item.get("title", "")
+    genre = item.get("genre", "")
+    if _THESIS.search(genre):
+        return "thesis"
+    if "journal" in first or ("container-title" in item and "volume" in item):
+        return "article-journal"
+    if "container-title" in item and ("editor" in item or re.match(r"^\W*(?:in|dans|en)\b", _join(
+            first.get("container-title", [])), re.I)):
+        return "chapter"
+    if _REPORT.search(genre) or _REPORT.match(title):
+        return "report"
+    bookish = any(k in item for k in ("publisher", "publisher-place", "ISBN", "edition"))
+    if bookish:
+        return "book"
+    if "container-title" in item:
+        if _NEWS.search(item["container-title"]) and not _SITE.search(item["container-title"]):
+            return "article-newspaper"
+        if "URL" in item or _SITE.search(item["container-title"]):
+            return "webpage"
+        return "article"
+    if "URL" in item and "title" in item and "author" not in item:
+        return "webpage"
+    if "URL" in item and "title" not in item and "author" not in item:
+        return "webpage"
+    if "author" in item or "editor" in item:
+        return "book"
+    return "document"
+
+
+def as_written(text: str, confidence: float = 0.0) -> dict:
+    """A citation the parser is not sure of, listed as written."""
+    plain = _plain(re.sub(r"\]\([^)\s]*\)", "]", text)) or text
+    short = plain if len(plain) <= 100 else plain[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return {"type": "document", "title": short, "note": plain, "_raw": text, "_unparsed": True,
+            "_confidence": confidence}
+
+
+@lru_cache(maxsize=50_000)  # the same note recurs ("Ibid.", "Rottman: The Bazooka, S. 29" with other pages)
+def _parse_cached(text: str) -> tuple[dict, ...]:
+    lab = label(text)
+    items = []
+    for start, end in segments(lab):
+        item = normalise(lab.tokens[start:end], lab.labels[start:end], lab.probs[start:end])
+        if not any(k in item for k in ("title", "author", "editor", "URL", "container-title")):
+            continue  # a date or pages alone: nothing to cite
+        if item["_confidence"] < CONFIDENCE:
+            item = as_written(item["_raw"], item["_confidence"])
+        items.append(item)
+    return tuple(items)
+
+
+def parse(text: str) -> list[dict]:
+    """The CSL items (with private keys) a note's Markdown text cites; [] for commentary."""
+    text = " ".join(str(text or "").split())
+    if not text:
+        return []
+    return [dict(item) for item in _parse_cached(text)]
+
+
+def public(item: dict, id: str) -> dict:  # noqa: A002 - CSL's own name
+    """The item as CSL-JSON: an id, no private keys."""
+    out = {"id": id}
+    out.update((k, v) for k, v in item.items() if not k.startswith("_"))
+    return out
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join(re.sub(r"[\W_]+", " ", "".join(c for c in text if not unicodedata.combining(c))).split())
