@@ -77,7 +77,73 @@ def label(text: str) -> Labelled:
     tagger.set(features(tokens))
     labels = tagger.tag()
     probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
-    return Labelled(tokens, labels, probs)
+    return Labelled(tokens, _smooth(tokens, labels), probs)
+
+
+_EM_OPEN = re.compile(r"^[\[(\"“]*[*_]")
+_EM_CLOSE = re.compile(r"[*_][)\].,;:!?\"”]*$")
+_LINK_OPEN = re.compile(r"^[*_(\"“]*\[")
+_SITE_REST = re.compile(r"^(?:in|on|at|auf|sur|en)?\s*(.+?)(?:'s|’s)?\s*(?:website|web site|site|homepage|webpage|page)?$", re.I)
+
+
+def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
+    """Two rules on the labels: an emphasised run is one field; a link followed by more text in its field is the title."""
+    labels = list(labels)
+    shown = [display(t) for t in tokens]
+    i = 0
+    while i < len(tokens):  # *A title in emphasis* takes its majority label
+        if _EM_OPEN.match(shown[i]) and not (_EM_CLOSE.search(shown[i]) and len(shown[i].strip("*_[](),.\"“”")) > 0
+                                              and i + 1 < len(tokens) and not _EM_CLOSE.search(shown[i][1:])):
+            j = next((k for k in range(i, min(i + 60, len(tokens))) if _EM_CLOSE.search(shown[k]) and (k > i or len(shown[k]) > 2)), None)
+            if j is not None and j > i:
+                run = labels[i:j + 1]
+                top = max(set(run), key=run.count)
+                if top in ("title", "container-title", "journal") and run.count(top) * 2 > len(run):
+                    labels[i:j + 1] = [top] * (j + 1 - i)
+                i = j + 1
+                continue
+        i += 1
+    i = 0
+    while i < len(tokens):  # [Title](url) more words of the same field: the link is the title
+        if _LINK_OPEN.match(shown[i]) and labels[i] in ("title", "container-title", "note"):
+            k = next((k for k in range(i, min(i + 60, len(tokens))) if "](" in tokens[k]), None)
+            if k is None:
+                break
+            field = labels[i]
+            end = k + 1
+            while end < len(tokens) and labels[end] == field:
+                end += 1
+            if end > k + 1 and all(y == field for y in labels[i:k + 1]):
+                labels[i:k + 1] = ["title"] * (k + 1 - i)
+                _relabel_rest(shown, labels, k + 1, end)
+            elif field == "container-title" and "title" not in labels:
+                labels[i:k + 1] = ["title"] * (k + 1 - i)
+            i = end
+            continue
+        i += 1
+    return labels
+
+
+def _relabel_rest(shown: list[str], labels: list[str], start: int, end: int) -> None:
+    """What follows a linked title in its field: an access date, a date, a site, or commentary."""
+    for n in range(start, end):
+        if _ACCESS_WORDING.match(shown[n].lstrip("-–—(")):
+            labels[n:end] = ["accessed"] * (end - n)
+            end = n
+            break
+    date_from = end
+    for n in range(start, end):
+        if parse_date(" ".join(shown[n:end])) and not any(c.isalpha() and c.isupper() for c in "".join(shown[n:end])
+                                                         if c not in "JFMASOND"):
+            date_from = n
+            break
+    labels[date_from:end] = ["date"] * (end - date_from)
+    rest = " ".join(shown[start:date_from])
+    plain = _plain(rest)
+    m = _SITE_REST.match(plain)
+    site_like = bool(plain) and (bool(_EM_OPEN.match(rest)) or (m is not None and m.group(1) != plain and m.group(1)[:1].isupper())
+                                 or _SITE.search(plain) is not None)
+    labels[start:date_from] = ["container-title" if site_like else "note"] * (date_from - start)
 
 
 _OPENERS = {"author", "editor"}
@@ -101,8 +167,8 @@ def segments(lab: Labelled) -> list[tuple[int, int]]:
             split = False
             if _ENDS_FIELD.search(prev_tok) and complete and y in _OPENERS | {"title"}:
                 split = True
-            elif y in _OPENERS and lab.labels[i - 1] not in _OPENERS | {"translator"} and "title" in fields \
-                    and ("author" in fields or "date" in fields or "url" in fields):
+            elif y == "author" and lab.labels[i - 1] not in _OPENERS | {"translator"} and "title" in fields \
+                    and "author" in fields:
                 split = True
             elif y == "title" and "title" in fields and fields & {"url", "accessed", "date", "pages"} \
                     and prev_tok.endswith((".", ";", ")")) and lab.tokens[i].lstrip("*\"“").startswith("["):
@@ -167,6 +233,7 @@ _ISO = re.compile(r"\b(1[5-9]\d\d|20\d\d)-(\d{1,2})(?:-(\d{1,2}))?\b")
 _DMY = re.compile(r"\b(\d{1,2})\.\s*(\d{1,2})\.\s*(1[5-9]\d\d|20\d\d)\b")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 _WORD = re.compile(r"[^\W\d_]+\.?")
+_RANGE = re.compile(r"\d+\s*[-‑–—]\s*\d+")
 
 
 def parse_date(text: str) -> dict | None:
@@ -179,7 +246,7 @@ def parse_date(text: str) -> dict | None:
     m = _DMY.search(text)
     if m and 1 <= int(m.group(2)) <= 12:
         return {"date-parts": [[int(m.group(3)), int(m.group(2)), int(m.group(1))]]}
-    years = _YEAR.findall(text)
+    years = _YEAR.findall(_RANGE.sub(" ", text)) or _YEAR.findall(text)  # "1952-1962, December 1992": not a page range
     if not years:
         return None
     year = int(years[0])
@@ -213,7 +280,7 @@ _BODIES = {"department", "ministry", "office", "arsenal", "university", "institu
            "administration", "authority", "court", "parliament", "senate", "team", "network", "news",
            "reuters", "bbc", "unesco", "nasa", "who", "ministerium", "amt", "bundesamt", "verein", "gesellschaft"}
 _NAME_NOISE = re.compile(
-    r"\b(?:et\s+al\.?|u\.\s*a\.|and\s+others|y\s+otros|et\s+autres|(?:\()?(?:eds?|hrsg|éds?|dir|coord|comp|trans|tr|übers)\.?(?:\))?"
+    r"(?<!\w)(?:et\s+al\.?|u\.\s*a\.|and\s+others|y\s+otros|et\s+autres|(?:\()?(?:eds?|hrsg|éds?|dir|coord|comp|trans|tr|übers)\.?(?:\))?"
     r"|edited\s+by|translated\s+by|herausgegeben\s+von|by|von|par|por|with)(?=\W|$)", re.I)
 _INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?[-‐]?)+$|^[A-ZÀ-Þ]{1,3}$")
 
@@ -248,8 +315,10 @@ def _one_name(name: str) -> dict | None:
 
 def split_names(text: str) -> list[dict]:
     """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
-    text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)))
-    text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text)
+    text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
+    text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()
+    if re.search(r"(?:^|[\s.-])[A-ZÀ-Þ]$", text):
+        text += "."  # the stripped period was an initial's
     if not text:
         return []
     people: list[dict] = []
@@ -408,8 +477,8 @@ def _type_of(item: dict, first: dict[str, list[str]]) -> str:
         return "thesis"
     if "journal" in first or ("container-title" in item and "volume" in item):
         return "article-journal"
-    if "container-title" in item and ("editor" in item or re.match(r"^\W*(?:in|dans|en)\b", _join(
-            first.get("container-title", [])), re.I)):
+    if "container-title" in item and "URL" not in item and ("editor" in item or re.match(
+            r"^\W*(?:in|dans|en)\b", _join(first.get("container-title", [])), re.I)):
         return "chapter"
     if _REPORT.search(genre) or _REPORT.match(title):
         return "report"
@@ -445,8 +514,8 @@ def _parse_cached(text: str) -> tuple[dict, ...]:
     items = []
     for start, end in segments(lab):
         item = normalise(lab.tokens[start:end], lab.labels[start:end], lab.probs[start:end])
-        if not any(k in item for k in ("title", "author", "editor", "URL", "container-title")):
-            continue  # a date or pages alone: nothing to cite
+        if not any(k in item for k in ("title", "author", "editor", "URL")):
+            continue  # a date, pages or a name of a periodical alone: nothing to cite
         if item["_confidence"] < CONFIDENCE:
             item = as_written(item["_raw"], item["_confidence"])
         items.append(item)

@@ -26,7 +26,7 @@ from .lexicon import tags_of
 
 __all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url"]
 
-FEATURES = "wikibind-cite-features-1"
+FEATURES = "wikibind-cite-features-2"
 
 _ANCHOR = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
 _TAG = re.compile(r"</?(?:span|sup|sub|small|abbr|cite|b|strong|i|em|u|s)\b[^>]*>", re.I)
@@ -148,7 +148,9 @@ def _base(token: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, bool]
     f += [k for k, v in flags.items() if v]
     short = (f"w={low}", f"sh={_shape(core)}", f"trail={trail[:3]}", *(f"d={t}" for t in sorted(set(tags))),
              *(k for k, v in flags.items() if v))
-    return tuple(f), short, {**flags, "year": "year" in f, "acc": "d=acc" in f}
+    stop = bool(re.search(r"[.?!][\"”’'*)\]]*$|[:;]$", raw)) and "initial" not in f and len(core) > 1
+    comma = raw.rstrip("\"”’'*)]").endswith(",")
+    return tuple(f), short, {**flags, "year": "year" in f, "acc": "d=acc" in f, "stop": stop, "comma": comma}
 
 
 def features(tokens: list[str]) -> list[list[str]]:
@@ -158,9 +160,12 @@ def features(tokens: list[str]) -> list[list[str]]:
     out: list[list[str]] = []
     in_em = in_link = in_q = in_p = False
     seen_year = seen_acc = False
+    stops = commas = 0  # sentence-like stops and commas before the token: where a reference's fields begin
     for i, (own, _, flags) in enumerate(bases):
         f = list(own)
         f.append(f"pos={10 * i // n}")
+        f.append(f"stops={min(stops, 5)}")
+        f.append(f"commas={min(commas, 6)}")
         if i == 0:
             f.append("first")
         if i == n - 1:
@@ -209,5 +214,9 @@ def features(tokens: list[str]) -> list[list[str]]:
         elif flags["p_close"]:
             in_p = False
         seen_year = seen_year or flags["year"]
+        if flags["stop"]:
+            stops += 1
+        elif flags["comma"]:
+            commas += 1
         seen_acc = seen_acc or flags["acc"]
     return out

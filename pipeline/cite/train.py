@@ -24,16 +24,18 @@ from pathlib import Path
 import pycrfsuite
 
 from .data import DATA_DIR, Sequence, data_files, digest_files, read_file
-from .tokens import FEATURES, features
+from .synth import GENERATOR, generate
+from .tokens import FEATURES, display, features
 
 __all__ = ["PARAMS", "SEED", "MODEL", "META", "train", "main"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
 META = Path(__file__).parent / "model.json"
 SEED = 20261205
-PARAMS = {"c1": 0.05, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
+PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
           "feature.minfreq": 1}
 WIKI_WEIGHT = 2  # wiki notes are repeated: there are fewer of them than academic references
+SYNTHETIC = 600  # generated notes (synth): the wordings of wiki citations with other names, titles and dates
 
 
 def load(paths: list[Path], exclude: set[str] = frozenset()) -> list[Sequence]:
@@ -44,6 +46,9 @@ def load(paths: list[Path], exclude: set[str] = frozenset()) -> list[Sequence]:
         if path.name.startswith("wiki-notes"):
             seqs = [s for s in seqs if " ".join(s.text.split()) not in exclude] * WIKI_WEIGHT
         out += seqs
+    titles = sorted({" ".join(display(t) for t, y in zip(s.tokens, s.labels) if y == "title").strip(" .,:;\"“”")
+                     for s in out if s.source == "anystyle-core.xml"})
+    out += generate(titles, SYNTHETIC, SEED)
     random.Random(SEED).shuffle(out)
     return out
 
@@ -57,6 +62,7 @@ def train(paths: list[Path], model: Path, exclude: set[str] = frozenset()) -> di
     trainer.set_params(PARAMS)
     trainer.train(str(model))
     return {"features": FEATURES, "params": PARAMS, "seed": SEED, "wiki_weight": WIKI_WEIGHT,
+            "synthetic": {"generator": GENERATOR, "count": SYNTHETIC},
             "sequences": len(seqs), "data": digest_files(paths), "excluded_notes": len(exclude)}
 
 
