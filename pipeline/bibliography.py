@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .cite.merge import families, fold, group, year_of
-from .cite.parse import public
+from .cite.parse import as_written, public
 from .citations import CiteItem, parse_note_sources
 from .convert import PandocError
 from .csl import cite_text, citeproc
@@ -96,6 +96,8 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
             if known:
                 key_notes.append((note, known))
                 found = [({**refs[c.key], "_locator": c.suffix.strip(" ,")}, True) for c in known]
+            elif cites:  # keys none of which is known: the note as written, not a guess at its syntax
+                found = [(as_written(note.text), False)]
             else:
                 found = [(item, False) for item in parsed]
             citing += bool(found)
@@ -104,12 +106,15 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
                 mentions.append((item, referenced, citation, note))
     roots = group([m[0] for m in mentions])
     by_root: dict[int, _Group] = {}
+    group_of_key: dict[str, _Group] = {}
     for root, (item, referenced, citation, note) in zip(roots, mentions):
         g = by_root.get(root)
         if g is None:
             g = by_root[root] = _Group(item, referenced)
         elif _better(item, referenced, g):
             g.item, g.referenced = item, referenced
+        if referenced:
+            group_of_key[str(item["id"])] = g
         at = g.cited_ids.get(citation.note_id)
         if at is None:  # a note cites a work once; its pages add up
             g.cited_ids[citation.note_id] = len(g.cited)
@@ -124,15 +129,18 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
     ordered = sorted(by_root.values(), key=lambda g: (_KIND_ORDER[kind_of(g.item)], sort_key(g.item)))
     taken = set(refs)  # a parsed source's id never takes a reference's key
     entries = []
+    csl_of: dict[int, str] = {}
     for number, g in enumerate(ordered, 1):
         entry_id = f"{BIBLIOGRAPHY_ID}--{number}"
         csl = public(g.item, str(g.item["id"]) if g.referenced else unique(f"src{number}", taken))
+        csl_of[id(g)] = csl["id"]
         entries.append(BibEntry(id=entry_id, kind=kind_of(g.item), html=format_html(g.item),
                                 sort_key=sort_key(g.item), csl=csl, cited_in=g.cited))
         for note in g.owners:
             if entry_id not in note.sources:
                 note.sources.append(entry_id)
-    _format(entries, style, key_notes, {key: str(refs[key]["id"]) for key in refs}, problems)
+    # a key cites the entry its item went into (two keys of one work: the kept item's id)
+    _format(entries, style, key_notes, {key: csl_of[id(g)] for key, g in group_of_key.items()}, problems)
     counts = {"notes": notes, "citing_notes": citing, "sources": len(entries),
               "merged": len(mentions) - len(entries),
               "unparsed": sum(1 for e in entries if e.kind == "unparsed"),
@@ -174,7 +182,7 @@ def _format(entries: list[BibEntry], style: str, key_notes: list[tuple[Note, lis
 
 
 def sort_key(item: dict) -> tuple[str, ...]:
-    """Collation key: first author (surname first), else site, else title; then year and title, folded."""
+    """Collation key: first author (surname first), else site, else title; then title and year, folded."""
     title = _plain(item.get("title"))
     names = item.get("author") or item.get("editor") or []
     given = ""
@@ -182,7 +190,7 @@ def sort_key(item: dict) -> tuple[str, ...]:
         given = fold(names[0].get("given", ""))
     fam = families(item)
     lead = fam[0] if fam else fold(_plain(item.get("container-title"))) or _fold_title(title)
-    return (_fold_title(lead), given, year_of(item), _fold_title(title), fold(item.get("URL", "")))
+    return (_fold_title(lead), given, _fold_title(title), year_of(item), fold(item.get("URL", "")))
 
 
 def _fold_title(text: str) -> str:

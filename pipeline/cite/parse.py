@@ -44,7 +44,7 @@ __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", 
            "parse_date", "split_names"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
-CONFIDENCE = 0.55
+CONFIDENCE = 0.8
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
 _tagger: pycrfsuite.Tagger | None = None
@@ -104,6 +104,15 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
                 continue
         i += 1
     i = 0
+    while i < len(tokens):  # "A quoted sentence." before another title: a quotation, not the title
+        if labels[i] == "title" and re.match(r"^[(\[*]*[\"“„«]", shown[i]):
+            j = next((k for k in range(i, min(i + 80, len(tokens))) if re.search(r"[.!?][\"”»]", shown[k])), None)
+            if j is not None and all(y == "title" for y in labels[i:j + 1]) and "title" in labels[j + 1:]:
+                labels[i:j + 1] = ["note"] * (j + 1 - i)
+                i = j + 1
+                continue
+        i += 1
+    i = 0
     while i < len(tokens):  # [Title](url) more words of the same field: the link is the title
         if _LINK_OPEN.match(shown[i]) and labels[i] in ("title", "container-title", "note"):
             k = next((k for k in range(i, min(i + 60, len(tokens))) if "](" in tokens[k]), None)
@@ -156,6 +165,8 @@ def segments(lab: Labelled) -> list[tuple[int, int]]:
     start: int | None = None
     fields: set[str] = set()
     for i, y in enumerate(lab.labels):
+        if y == "note" and start is not None and not any(c.isalnum() for c in display(lab.tokens[i])):
+            continue  # a stray "»," between fields: punctuation, not commentary
         if y == "note":
             if start is not None:
                 out.append((start, i))
@@ -251,8 +262,7 @@ def parse_date(text: str) -> dict | None:
         return None
     year = int(years[0])
     month = next((_MONTHS[w.rstrip(".").casefold()] for w in _WORD.findall(text)
-                  if w.rstrip(".").casefold() in _MONTHS and (len(w.rstrip(".")) > 3 or w.endswith(".")
-                                                              or w.rstrip(".").casefold() == "may")), None)
+                  if w.rstrip(".").casefold() in _MONTHS), None)
     if month is None:
         return {"date-parts": [[year]]}
     day = None
@@ -296,7 +306,7 @@ def _one_name(name: str) -> dict | None:
     if not words:
         return None
     low = [w.casefold().strip(".,") for w in words]
-    if any(w in _BODIES for w in low) or (len(words) > 2 and any(w in ("of", "the", "for", "für", "für", "de")
+    if any(w in _BODIES for w in low) or (len(words) > 2 and any(w in ("of", "the", "for", "für", "and", "und")
                                                                    for w in low[1:-1]) and not _is_initials(words[-1])):
         return {"literal": name}
     if len(words) == 1:
@@ -315,9 +325,10 @@ def _one_name(name: str) -> dict | None:
 
 def split_names(text: str) -> list[dict]:
     """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
+    written = text.rstrip(" ,;:*_)")
     text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
     text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()
-    if re.search(r"(?:^|[\s.-])[A-ZÀ-Þ]$", text):
+    if written.endswith(".") and re.search(r"(?:^|[\s.-])[A-ZÀ-Þ]$", text):
         text += "."  # the stripped period was an initial's
     if not text:
         return []
@@ -339,7 +350,7 @@ def split_names(text: str) -> list[dict]:
             else:
                 person = _one_name(part)
                 i += 1
-            if person:
+            if person and sum(c.isalpha() for c in "".join(str(v) for v in person.values())) >= 2:
                 people.append(person)
     return people[:40]
 
@@ -428,7 +439,7 @@ def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
     container = first.get("journal") or first.get("container-title")
     if container:
         text = re.sub(r"^(?:in|dans|en)\s*:?\s+", "", _plain(_join(container)), flags=re.I)
-        text = re.sub(r"(?:'s|’s)?\s+(?:website|web site|site)$", "", text, flags=re.I)
+        text = re.sub(r"(?:'s|’s)?(?:\s+(?:website|web site|site))?$", "", text, flags=re.I)
         if text:
             item["container-title"] = text
     for y, key in (("publisher", "publisher"), ("location", "publisher-place"), ("volume", "volume"),
@@ -488,8 +499,9 @@ def _type_of(item: dict, first: dict[str, list[str]]) -> str:
     if "container-title" in item:
         if _NEWS.search(item["container-title"]) and not _SITE.search(item["container-title"]):
             return "article-newspaper"
-        if "URL" in item or _SITE.search(item["container-title"]):
-            return "webpage"
+        if "URL" in item or _SITE.search(item["container-title"]) or not any(
+                k in item for k in ("author", "editor", "volume", "issued")):
+            return "webpage"  # "Site: Page title"
         return "article"
     if "URL" in item and "title" in item and "author" not in item:
         return "webpage"
@@ -502,22 +514,34 @@ def _type_of(item: dict, first: dict[str, list[str]]) -> str:
 
 def as_written(text: str, confidence: float = 0.0) -> dict:
     """A citation the parser is not sure of, listed as written."""
-    plain = _plain(re.sub(r"\]\([^)\s]*\)", "]", text)) or text
+    plain = re.sub(r"\[([^\]]*)\]\([^)\s]*\)", r"\1", text)  # a link as its text
+    plain = " ".join(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])", r"\1", _MARK.sub("", plain)).split()) or text
     short = plain if len(plain) <= 100 else plain[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
     return {"type": "document", "title": short, "note": plain, "_raw": text, "_unparsed": True,
             "_confidence": confidence}
+
+
+def _title_alone(item: dict, tokens: list[str], labels: list[str]) -> bool:
+    """A title with nothing else to show it is one (no name, date, URL, site or publisher), and not set off as one."""
+    if any(k in item for k in ("author", "editor", "URL", "issued", "container-title", "publisher", "ISBN", "DOI")):
+        return False
+    words = [display(t) for t, y in zip(tokens, labels) if y == "title"]
+    set_off = bool(words) and (_EM_OPEN.match(words[0]) is not None or words[0][:1] in "\"“„«'‘")
+    return not (set_off and 2 <= len(words) <= 30)
 
 
 @lru_cache(maxsize=50_000)  # the same note recurs ("Ibid.", "Rottman: The Bazooka, S. 29" with other pages)
 def _parse_cached(text: str) -> tuple[dict, ...]:
     lab = label(text)
     items = []
-    for start, end in segments(lab):
+    spans = segments(lab)
+    for start, end in spans:
         item = normalise(lab.tokens[start:end], lab.labels[start:end], lab.probs[start:end])
         if not any(k in item for k in ("title", "author", "editor", "URL")):
             continue  # a date, pages or a name of a periodical alone: nothing to cite
-        if item["_confidence"] < CONFIDENCE:
-            item = as_written(item["_raw"], item["_confidence"])
+        if item["_confidence"] < CONFIDENCE or _title_alone(item, lab.tokens[start:end], lab.labels[start:end]):
+            # one citation in the note: the note as written, commentary and all, as it stands
+            item = as_written(text if len(spans) == 1 else item["_raw"], item["_confidence"])
         items.append(item)
     return tuple(items)
 
