@@ -63,7 +63,9 @@ def code_digest(*, templates: bool) -> str:
     Converting articles does not read the templates, so a change of style
     rebuilds the books but does not convert every article again.
     """
-    files = sorted([*_PIPELINE.rglob("*.py"), *(TEMPLATES.rglob("*") if templates else [])])
+    # the citation model is code too: notes are parsed at conversion, so a retrained model converts again
+    files = sorted([*_PIPELINE.rglob("*.py"), *_PIPELINE.rglob("*.crfsuite"),
+                    *(TEMPLATES.rglob("*") if templates else [])])
     return digest(*(f"{p.relative_to(_PIPELINE.parent)}:".encode() + p.read_bytes() for p in files if p.is_file()))
 
 
