@@ -34,7 +34,7 @@ META = Path(__file__).parent / "model.json"
 SEED = 20261205
 PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
           "feature.minfreq": 1}
-WIKI_WEIGHT = 2  # wiki notes are repeated: there are fewer of them than academic references
+WIKI_WEIGHT = 1  # how many times each wiki note counts (the academic references outnumbered them once)
 SYNTHETIC = 600  # generated notes (synth): the wordings of wiki citations with other names, titles and dates
 
 
