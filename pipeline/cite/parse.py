@@ -517,8 +517,12 @@ def as_written(text: str, confidence: float = 0.0) -> dict:
     plain = re.sub(r"\[([^\]]*)\]\([^)\s]*\)", r"\1", text)  # a link as its text
     plain = " ".join(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])", r"\1", _MARK.sub("", plain)).split()) or text
     short = plain if len(plain) <= 100 else plain[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
-    return {"type": "document", "title": short, "note": plain, "_raw": text, "_unparsed": True,
+    item = {"type": "document", "title": short, "note": plain, "_raw": text, "_unparsed": True,
             "_confidence": confidence}
+    urls = {u for u in (link_url(t) for t in text.split()) if re.match(r"(?:https?|ftp)://", u)}
+    if len(urls) == 1:  # a link is no guess: the one URL of the text stays with it
+        item["URL"] = urls.pop()
+    return item
 
 
 def _title_alone(item: dict, tokens: list[str], labels: list[str]) -> bool:

@@ -26,7 +26,7 @@ from .lexicon import tags_of
 
 __all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url"]
 
-FEATURES = "wikibind-cite-features-2"
+FEATURES = "wikibind-cite-features-3"
 
 _ANCHOR = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
 _TAG = re.compile(r"</?(?:span|sup|sub|small|abbr|cite|b|strong|i|em|u|s)\b[^>]*>", re.I)
@@ -161,11 +161,16 @@ def features(tokens: list[str]) -> list[list[str]]:
     in_em = in_link = in_q = in_p = False
     seen_year = seen_acc = False
     stops = commas = 0  # sentence-like stops and commas before the token: where a reference's fields begin
+    # A note written with Markdown (emphasis, links) is a wiki footnote; one without reads like a reference
+    # list entry, where a plain sentence is a title, not commentary: every token knows which.
+    md = "md=" + ("yes" if any(b[2]["em_open"] or b[2]["link_open"] or b[2]["link_close"] for b in bases)
+                  or any("<http" in t for t in tokens) else "no")
     for i, (own, _, flags) in enumerate(bases):
         f = list(own)
         f.append(f"pos={10 * i // n}")
         f.append(f"stops={min(stops, 5)}")
         f.append(f"commas={min(commas, 6)}")
+        f += [md, f"{md}|stops={min(stops, 5)}", f"{md}|pos={10 * i // n}", f"{md}|{own[1]}", f"{md}|{own[7]}"]
         if i == 0:
             f.append("first")
         if i == n - 1:

@@ -35,6 +35,7 @@ SEED = 20261205
 PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
           "feature.minfreq": 1}
 WIKI_WEIGHT = 1  # how many times each wiki note counts (the academic references outnumbered them once)
+CORE_WEIGHT = 2  # academic references count twice: plain sentences there are titles, in wiki notes often commentary
 SYNTHETIC = 600  # generated notes (synth): the wordings of wiki citations with other names, titles and dates
 
 
@@ -45,6 +46,8 @@ def load(paths: list[Path], exclude: set[str] = frozenset()) -> list[Sequence]:
         seqs = read_file(path)
         if path.name.startswith("wiki-notes"):
             seqs = [s for s in seqs if " ".join(s.text.split()) not in exclude] * WIKI_WEIGHT
+        else:
+            seqs = seqs * CORE_WEIGHT
         out += seqs
     titles = sorted({" ".join(display(t) for t, y in zip(s.tokens, s.labels) if y == "title").strip(" .,:;\"“”")
                      for s in out if s.source == "anystyle-core.xml"})
@@ -61,7 +64,7 @@ def train(paths: list[Path], model: Path, exclude: set[str] = frozenset()) -> di
         trainer.append(features(seq.tokens), seq.labels)
     trainer.set_params(PARAMS)
     trainer.train(str(model))
-    return {"features": FEATURES, "params": PARAMS, "seed": SEED, "wiki_weight": WIKI_WEIGHT,
+    return {"features": FEATURES, "params": PARAMS, "seed": SEED, "wiki_weight": WIKI_WEIGHT, "core_weight": CORE_WEIGHT,
             "synthetic": {"generator": GENERATOR, "count": SYNTHETIC},
             "sequences": len(seqs), "data": digest_files(paths), "excluded_notes": len(exclude)}
 
