@@ -206,8 +206,14 @@ def _join(tokens: list[str]) -> str:
     return " ".join(display(t) for t in tokens)
 
 
+# What a citation template the export did not expand leaves in the text: "{{Literatur_Autor=", "|Titel=", "}}"
+_TEMPLATE = re.compile(r"\{\{\s*[\w ]*?_[A-Za-z]\w*=\s*|\{\{[^{}|=\s]*\s*\||(?:^|\|)\s*[A-Za-z]\w*=\s*|\}\}|\{\{")
+
+
 def _plain(text: str) -> str:
-    """Markup and outer punctuation off."""
+    """Markup, template leftovers and outer punctuation off."""
+    if "=" in text or "{" in text or "}" in text:
+        text = _TEMPLATE.sub(" ", text)
     text = _MARK.sub("", text)
     text = " ".join(text.split())
     for _ in range(3):
@@ -288,7 +294,9 @@ _BODIES = {"department", "ministry", "office", "arsenal", "university", "institu
            "organisation", "service", "board", "center", "centre", "club", "union", "party", "league",
            "federation", "bank", "archives", "group", "inc", "inc.", "ltd", "ltd.", "press", "staff",
            "administration", "authority", "court", "parliament", "senate", "team", "network", "news",
-           "reuters", "bbc", "unesco", "nasa", "who", "ministerium", "amt", "bundesamt", "verein", "gesellschaft"}
+           "reuters", "bbc", "unesco", "nasa", "who", "ministerium", "amt", "bundesamt", "verein", "gesellschaft",
+           "observatory", "laboratory", "survey", "station", "census", "nations", "academy", "project",
+           "initiative", "times", "journal", "magazine", "records", "studios", "ministère", "ministerio"}
 _NAME_NOISE = re.compile(
     r"(?<!\w)(?:et\s+al\.?|u\.\s*a\.|and\s+others|y\s+otros|et\s+autres|(?:\()?(?:eds?|hrsg|éds?|dir|coord|comp|trans|tr|übers)\.?(?:\))?"
     r"|edited\s+by|translated\s+by|herausgegeben\s+von|by|von|par|por|with)(?=\W|$)", re.I)
@@ -328,6 +336,10 @@ def split_names(text: str) -> list[dict]:
     written = text.rstrip(" ,;:*_)")
     text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
     text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()
+    text = re.sub(r"^(?:in|dans|en)\s*:\s*", "", text, flags=re.I)  # "edited by In: Laurent Gizon"
+    if ";" not in text and not re.search(r"\b[A-Z]\.", text) and any(
+            w.casefold().strip(".,") in _BODIES for w in text.split()):
+        return [{"literal": text.strip(" ,.")}]  # "George Washington University, School of Engineering and …"
     if written.endswith(".") and re.search(r"(?:^|[\s.-])[A-ZÀ-Þ]$", text):
         text += "."  # the stripped period was an initial's
     if not text:

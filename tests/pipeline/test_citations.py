@@ -307,9 +307,18 @@ def test_access_date_apart_from_publication_date(text: str, accessed: list, issu
     ("Chris Bishop (Hrsg.):", [("Bishop", "Chris")]),
     ("Voltairine de Cleyre", [("de Cleyre", "Voltairine")]),
     ("Pérez-Higueras JJ, Arias A", [("Pérez-Higueras", "JJ"), ("Arias", "A")]),
+    ("George Washington University, School of Engineering and Applied Science:",
+     [("", "")]),  # one body, not three people: a literal name
+    ("{{Literatur_Autor=Hannu Karttunen, Pekka Kröger", [("Karttunen", "Hannu"), ("Kröger", "Pekka")]),
+    ("In: Laurent Gizon", [("Gizon", "Laurent")]),
 ])
 def test_split_names(text: str, names: list) -> None:
     assert [(n.get("family", ""), n.get("given", "")) for n in split_names(text)] == names
+
+
+def test_bodies_are_literal_names() -> None:
+    assert split_names("Wilcox Solar Observatory") == [{"literal": "Wilcox Solar Observatory"}]
+    assert split_names("Department of the Army:") == [{"literal": "Department of the Army"}]
 
 
 def test_isbn_is_validated() -> None:
