@@ -44,7 +44,7 @@ __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", 
            "parse_date", "split_names"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
-CONFIDENCE = 0.8
+CONFIDENCE = 0.7
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
 _tagger: pycrfsuite.Tagger | None = None
@@ -112,6 +112,17 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
                 i = j + 1
                 continue
         i += 1
+    if "title" not in labels and "author" in labels:  # Author (Year). A sentence. — in that place, the title
+        at = labels.index("author")
+        while at < len(labels) and labels[at] in ("author", "editor", "date"):
+            at += 1
+        if 0 < at < len(labels) and labels[at] == "note":
+            end = at
+            while end < len(labels) and labels[end] == "note":
+                end += 1
+                if re.search(r"[.?!][\"”’)]*$", shown[end - 1]):
+                    break
+            labels[at:end] = ["title"] * (end - at)
     i = 0
     while i < len(tokens):  # [Title](url) more words of the same field: the link is the title
         if _LINK_OPEN.match(shown[i]) and labels[i] in ("title", "container-title", "note"):
