@@ -15,9 +15,10 @@ first, then the one with most fields. A key citation none of whose keys is
 known is read as free text, so nothing is dropped; every unknown key is
 reported against the chapter's file.
 
-Formatting: every entry but those listed as written is formatted by citeproc
-(pandoc's), in the book's CSL style or pandoc's default Chicago
-author-date, all in one pandoc run; URLs and DOIs come out as links. An
+Formatting: every entry but those listed as written and bare links is
+formatted by citeproc (pandoc's), in the book's CSL style or pandoc's default
+Chicago author-date, all in one pandoc run; URLs and DOIs come out as links.
+A bare link (a URL and nothing else) is shown as its address, a link. An
 entry listed as written is its escaped text with its emphasis. A key-citation
 note shows the style's citation ("(Avrich 1967, 4)", "[3, p. 4]"). When
 citeproc fails, a built-in author-date format is used and a problem says why.
@@ -162,7 +163,7 @@ def _better(item: dict, referenced: bool, g: _Group) -> bool:
 def _format(entries: list[BibEntry], style: str, key_notes: list[tuple[Note, list[CiteItem]]],
             csl_id: dict[str, str], problems: list[Problem]) -> None:
     """Format every parsed or referenced entry, and the key citations, in one citeproc run."""
-    chosen = [e for e in entries if e.kind != "unparsed"]
+    chosen = [e for e in entries if e.kind != "unparsed" and not _url_only(e.csl)]
     citations = [cite_text(cites, csl_id) for _, cites in key_notes]
     if not chosen and not citations:
         return
@@ -179,6 +180,11 @@ def _format(entries: list[BibEntry], style: str, key_notes: list[tuple[Note, lis
     for (note, _), text in zip(key_notes, cited):
         if text:
             note.html = f"<p>{text}</p>"
+
+
+def _url_only(item: dict) -> bool:
+    """A bare link: nothing for a style to print but "n.d." and the address."""
+    return bool(item.get("URL")) and not any(item.get(k) for k in ("title", "author", "editor", "container-title"))
 
 
 def sort_key(item: dict) -> tuple[str, ...]:
@@ -221,6 +227,9 @@ def format_html(item: dict) -> str:
         text = html.escape(_plain_md(item.get("_raw") or item.get("note") or item.get("title", "")))
         text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
         return re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<i>\1</i>", text)
+    if _url_only(item):  # a bare link is its address, a link in every format
+        url = html.escape(str(item["URL"]), quote=True)
+        return f'<a href="{url}">{url}</a>'
     names = item.get("author") or item.get("editor") or []
     parts = [_end(_names_html(names)) if names else ""]
     if names and item.get("editor") and not item.get("author"):

@@ -112,17 +112,6 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
                 i = j + 1
                 continue
         i += 1
-    if "title" not in labels and "author" in labels:  # Author (Year). A sentence. — in that place, the title
-        at = labels.index("author")
-        while at < len(labels) and labels[at] in ("author", "editor", "date"):
-            at += 1
-        if 0 < at < len(labels) and labels[at] == "note":
-            end = at
-            while end < len(labels) and labels[end] == "note":
-                end += 1
-                if re.search(r"[.?!][\"”’)]*$", shown[end - 1]):
-                    break
-            labels[at:end] = ["title"] * (end - at)
     i = 0
     while i < len(tokens):  # [Title](url) more words of the same field: the link is the title
         if _LINK_OPEN.match(shown[i]) and labels[i] in ("title", "container-title", "note"):
@@ -380,7 +369,7 @@ def split_names(text: str) -> list[dict]:
 
 # ---- normalisation ----------------------------------------------------------------
 
-_PAGES_WORD = re.compile(r"^\W*(?:pp?|pg|pgs|pages?|s|ss|seiten?|p[áa]gs?|p[áa]ginas?|f|ff)\.?\s*", re.I)
+_PAGES_WORD = re.compile(r"^\W*(?:pages?|p[áa]ginas?|p[áa]gs?|pgs|pg|pp|p|seiten?|ss|s|ff|f)\.?\s*", re.I)
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
 _ISBN_TEXT = re.compile(r"(?:ISBN(?:-1[03])?:?\s*)([\d][\d\- ]{8,16}[\dXx])")
 _NEWS = re.compile(r"\b(?:times|news|post|herald|tribune|gazette|journal|daily|guardian|telegraph|observer|"
@@ -403,8 +392,8 @@ def _spans(labels: list[str], tokens: list[str]) -> list[tuple[str, list[str]]]:
 
 def _locator(text: str) -> str:
     body = _PAGES_WORD.sub("", _plain(text)).strip(" .")
-    if not body or not re.search(r"\d|[ivxlc]", body, re.I):
-        return ""
+    if not re.match(r"(?:\d|[ivxlc]+\b)", body, re.I):
+        return ""  # "Fußnote 16", "game 620": not a page
     many = bool(re.search(r"[-–—,]|\bf{1,2}\b", body))
     return ("pp. " if many else "p. ") + body.replace("--", "–")
 

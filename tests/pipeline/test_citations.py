@@ -436,3 +436,16 @@ def test_never_crashes_on_arbitrary_text() -> None:
 def test_parse_note_sources_keeps_keys_and_items_apart() -> None:
     cites, items = parse_note_sources("[@avrich1967, p. 4]")
     assert [c.key for c in cites] == ["avrich1967"]
+
+
+def test_a_bare_link_is_its_address_as_a_link() -> None:
+    (entry,), _ = compile_bibliography([_chapter("One", "<http://www.artsclubchicago.org>")])
+    assert entry.kind == "web"
+    assert entry.html == '<a href="http://www.artsclubchicago.org">http://www.artsclubchicago.org</a>'
+
+
+@pytest.mark.parametrize("text,locator", [("p. 29", "p. 29"), ("S. 100–104", "pp. 100–104"), ("pp. 154-57.", "pp. 154-57"),
+                                          ("Fußnote 16", ""), ("p. xiv", "p. xiv")])
+def test_locators(text: str, locator: str) -> None:
+    from pipeline.cite.parse import _locator
+    assert _locator(text) == locator
