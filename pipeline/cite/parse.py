@@ -6,7 +6,8 @@
    marginal probability of that label.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
-   before it; a new citation starts where a field that opens a citation
+   before it, unless fields that only end a citation (pages, URL, dates,
+   publisher…) follow it; a new citation starts where a field that opens a citation
    (author, editor, or a title after which the last citation was complete)
    follows a finished citation, or after a ``;`` that ends a field.
 3. **Normalise** (`normalise`): each citation's fields become a typed CSL
@@ -156,6 +157,8 @@ def _relabel_rest(shown: list[str], labels: list[str], start: int, end: int) -> 
 
 
 _OPENERS = {"author", "editor"}
+_TAILS = {"pages", "url", "accessed", "date", "publisher", "location", "volume", "isbn", "doi", "edition",
+          "medium", "genre"}  # fields that end a citation and never start one
 _ENDS_FIELD = re.compile(r"[;]['\"”’*)\]]*$")
 
 
@@ -167,6 +170,10 @@ def segments(lab: Labelled) -> list[tuple[int, int]]:
     for i, y in enumerate(lab.labels):
         if y == "note" and start is not None and not any(c.isalnum() for c in display(lab.tokens[i])):
             continue  # a stray "»," between fields: punctuation, not commentary
+        if y == "note" and start is not None:
+            after = next((z for z in lab.labels[i:] if z != "note"), None)
+            if after in _TAILS:
+                continue  # "…, 1901, Original from Harvard University. p. 261": an aside inside the citation
         if y == "note":
             if start is not None:
                 out.append((start, i))
