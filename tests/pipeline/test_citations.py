@@ -449,3 +449,19 @@ def test_a_bare_link_is_its_address_as_a_link() -> None:
 def test_locators(text: str, locator: str) -> None:
     from pipeline.cite.parse import _locator
     assert _locator(text) == locator
+
+
+def test_the_cite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from tasks.cli import main
+    notes = tmp_path / "notes.md"
+    notes.write_text("Rottman: *The Bazooka.* 2012, S. 29\nSee, for example,\n\n", encoding="utf-8")
+    assert main(["cite", str(notes)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and json.loads(lines[1]) == [] and json.loads(lines[2]) == []
+    (item,) = json.loads(lines[0])
+    assert item["title"] == "The Bazooka" and item["author"] == [{"family": "Rottman"}] and item["id"] == "c1"
+    monkeypatch.setattr("sys.stdin", io.StringIO("Wells, p. 73.\n"))
+    assert main(["cite"]) == 0 and json.loads(capsys.readouterr().out)[0]["author"] == [{"family": "Wells"}]
+    assert main(["cite", str(tmp_path / "missing.md")]) == 2
