@@ -397,8 +397,13 @@ def test_sort_is_surname_first_then_title() -> None:
 # ------------------------------------------------------------------ the shipped model
 
 def test_the_shipped_model_was_trained_on_these_data() -> None:
+    from pipeline.cite import synth, tokens, train
     recorded = json.loads(META.read_text("utf-8"))
     assert recorded["data"] == digest_files(data_files()), "retrain: python -m pipeline.cite.train"
+    # and with the features, parameters, seed and generated notes the code has now
+    assert (recorded["features"], recorded["params"], recorded["seed"]) == (tokens.FEATURES, train.PARAMS, train.SEED)
+    assert recorded["synthetic"] == {"generator": synth.GENERATOR, "count": train.SYNTHETIC}
+    assert (recorded["wiki_weight"], recorded["core_weight"]) == (train.WIKI_WEIGHT, train.CORE_WEIGHT)
     assert MODEL.stat().st_size < 2_000_000
 
 
