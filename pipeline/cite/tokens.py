@@ -28,7 +28,8 @@ __all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END",
 
 FEATURES = "wikibind-cite-features-3"
 
-_ANCHOR = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
+# the export's damaged wikilinks quote the tag: "<a href="Karl_Marx.md" class="wikilink">"Karl Marx</a>
+_ANCHOR = re.compile(r"\"?<a\s[^>]*?href=\"([^\"]*)\"[^>]*>\"?(.*?)</a>", re.S | re.I)
 _TAG = re.compile(r"</?(?:span|sup|sub|small|abbr|cite|b|strong|i|em|u|s)\b[^>]*>", re.I)
 LINK_END = re.compile(r"\]\((<?[^()\s]*(?:\([^()\s]*\)[^()\s]*)*>?)\)")
 _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^>\s]+)>")

@@ -470,3 +470,11 @@ def test_the_cite_command(tmp_path: Path, capsys: pytest.CaptureFixture[str], mo
     monkeypatch.setattr("sys.stdin", io.StringIO("Wells, p. 73.\n"))
     assert main(["cite"]) == 0 and json.loads(capsys.readouterr().out)[0]["author"] == [{"family": "Wells"}]
     assert main(["cite", str(tmp_path / "missing.md")]) == 2
+
+
+def test_html_links_read_as_markdown() -> None:
+    from pipeline.cite.tokens import prepare
+    text = ('See "<a   href="Karl_Marx.md" class="wikilink" title="x">"Karl Marx</a>, *Capital* (1867); '
+            '<a href="https://e.org/x">Site</a>, <a href="https://e.org/y">https://e.org/y</a> and '
+            '<a href="wiki:JHU_Press">JHU Press</a>')
+    assert prepare(text) == "See Karl Marx, *Capital* (1867); [Site](https://e.org/x), <https://e.org/y> and JHU Press"
