@@ -30,7 +30,6 @@ CSL: ``_locator`` (pages cited), ``_raw`` (the citation as written),
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -453,8 +452,6 @@ def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
             names = split_names(_join(first[role]))
             if names:
                 item[role] = names
-    if "author" not in item and "editor" not in item:
-        pass
     container = first.get("journal") or first.get("container-title")
     if container:
         text = re.sub(r"^(?:in|dans|en)\s*:?\s+", "", _plain(_join(container)), flags=re.I)
@@ -582,8 +579,3 @@ def public(item: dict, id: str) -> dict:  # noqa: A002 - CSL's own name
     out = {"id": id}
     out.update((k, v) for k, v in item.items() if not k.startswith("_"))
     return out
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join(re.sub(r"[\W_]+", " ", "".join(c for c in text if not unicodedata.combining(c))).split())

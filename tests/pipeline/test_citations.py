@@ -6,14 +6,12 @@ cites), not taken from the parser's output.
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 import pytest
 
 from pipeline.bibliography import compile_bibliography, sort_key
-from pipeline.cite import merge
 from pipeline.cite.data import data_files, digest_files, read_file
 from pipeline.cite.parse import parse, parse_date, split_names
 from pipeline.cite.train import META, MODEL
