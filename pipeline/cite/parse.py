@@ -3,24 +3,34 @@
 1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
    gives each a label (author, title, container-title, journal, publisher,
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
-   marginal probability of that label.
+   marginal probability of that label. Three rules then tidy the labels
+   (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
+   another title is a quotation; a Markdown link followed by more words of
+   its field is the title, and the words after it an access date, a date, a
+   site ("*Sub Pop*", "in UEFA's website") or commentary.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
-   before it, unless fields that only end a citation (pages, URL, dates,
-   publisher…) follow it; a new citation starts where a field that opens a citation
-   (author, editor, or a title after which the last citation was complete)
-   follows a finished citation, or after a ``;`` that ends a field.
+   before it, unless only fields that end a citation (pages, URL, dates,
+   publisher…) follow it; a new citation starts where an author follows a
+   finished citation (one with a title and an author), after a ``;`` that
+   ends a field, or at a second linked title after a finished web citation.
 3. **Normalise** (`normalise`): each citation's fields become a typed CSL
-   item: names split into family and given, a Markdown link giving the title
-   and URL, ISBN validated (python-stdnum's checksum) and DOI checked for its syntax, the publication date kept
-   apart from the access date (English, German, French and Spanish
-   wordings), the pages cited kept as the citation's locator.
+   item: names split into family and given (an institution is one literal
+   name), a Markdown link giving the title and URL, the ISBN validated
+   (python-stdnum's checksum) and the DOI checked for its syntax, the
+   publication date kept apart from the access date (English, German,
+   French and Spanish wordings), the pages cited kept as the citation's
+   locator, template leftovers (``|Titel=``) taken out.
 
-**Never worse than the note.** A citation whose tokens the model labels with
-a mean marginal probability under `CONFIDENCE`, or that has neither title,
-author nor URL, is given as written: a ``document`` item whose title is its
-text (`as_written`). A web page needs a URL, a link or a site name that looks
-like one (a domain); a place or publisher alone never makes one.
+A citation with neither title, author, editor nor URL (a date or pages
+alone) is dropped: a note of commentary cites nothing. **Never worse than
+the note.** A citation whose tokens the model labels with a mean marginal
+probability under `CONFIDENCE`, or a title with nothing to show it is one
+(no name, date, URL, site or publisher, and not set off by emphasis or
+quotes), is given as written: a ``document`` item whose title is its text
+(`as_written`), keeping the one URL it links to. A web page needs a URL or a
+site ("Site: Page", a domain); a place or publisher never makes one, and a
+citation with a publisher, place, ISBN or edition is a book.
 
 Private keys (starting with ``_``) carry what the bibliography needs beyond
 CSL: ``_locator`` (pages cited), ``_raw`` (the citation as written),
