@@ -476,3 +476,15 @@ def test_html_links_read_as_markdown() -> None:
             '<a href="https://e.org/x">Site</a>, <a href="https://e.org/y">https://e.org/y</a> and '
             '<a href="wiki:JHU_Press">JHU Press</a>')
     assert prepare(text) == "See Karl Marx, *Capital* (1867); [Site](https://e.org/x), <https://e.org/y> and JHU Press"
+
+
+def test_cited_in_shows_each_notes_pages() -> None:
+    from pipeline.model import Book, BookMeta
+    from pipeline.render import render_bibliography
+    chapter = _chapter("Bazooka", "Rottman: *The Bazooka.* 2012, S. 29", "Rottman: *The Bazooka.* 2012, S. 66–70")
+    entries, _ = compile_bibliography([chapter])
+    for flavour in ("epub", "html"):
+        out = render_bibliography(Book(meta=BookMeta(), chapters=[chapter], bibliography=entries, images={}),
+                                  flavour=flavour)
+        assert ('Bazooka <a href="#ch-bazooka--fn-1">1</a> <span class="locator">(p. 29)</span>, '
+                '<a href="#ch-bazooka--fn-2">2</a> <span class="locator">(pp. 66–70)</span>.') in out
