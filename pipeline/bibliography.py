@@ -1,28 +1,30 @@
 """Stage 3b: one bibliography of every source the book's notes cite.
 
-Each note's text is parsed into sources (see `citations`); a note that is a
-key citation (``[@key, p. 4]``, see `csl`) cites the structured references
-(``references.bib`` / ``references.json``) it names instead. Sources with the
-same merge key become one entry that links back to every citing note, and
+Each note's text is parsed into typed CSL items (see `citations` and
+`pipeline.cite`), once, at conversion (`Note.parsed`); a note that is a key
+citation (``[@key, p. 4]``, see `csl`) cites the structured references
+(``references.bib`` / ``references.json``) it names instead. Citations of
+the same work become one entry (`pipeline.cite.merge`: DOI, ISBN and URL as
+strong keys, near matches on authors, title and year, short citations joined
+to their author's one full work) that links back to every citing note with
+the pages each cited ("Cited in: Bazooka 12 (p. 29), 13 (pp. 66–70)"), and
 each note links forward to its entries.
 
-Merge rule with structured references: a referenced item counts as a Source
-like any other for `citations.merge_keys` (kind + folded author(s) + title +
-year for works; site + page title for web pages). So a work cited by key and
-in free text is one entry when author, title and year agree after folding
-("Avrich, Paul" and "Paul Avrich" agree, "P. Avrich" does not), and two keys
-whose items agree that way are one entry too. Such an entry keeps the first
-referenced item (its key and fields), which is fuller than a parsed note. A
-key citation none of whose keys is known is read as free text, so nothing is
-dropped; every unknown key is reported against the chapter's file.
+An entry is made from the fullest citation of its work: a referenced item
+first, then the one with most fields. A key citation none of whose keys is
+known is read as free text, so nothing is dropped; every unknown key is
+reported against the chapter's file.
 
-Formatting: with a CSL style, every entry but the unparsed ones is formatted
-by citeproc, all in one pandoc run; without one, parsed entries use the
-built-in Chicago author-date (`citations.format_html`) and referenced ones
-pandoc's default style, Chicago author-date too. Unparsed entries stay their
-escaped text. A key-citation note shows the style's citation ("(Avrich 1967,
-4)", "[3, p. 4]"). When citeproc fails, the built-in formatter is used and a
-problem says why.
+Formatting: every entry but those listed as written and bare links is
+formatted by citeproc (pandoc's), in the book's CSL style or pandoc's default
+Chicago author-date, all in one pandoc run; URLs and DOIs come out as links.
+A bare link (a URL and nothing else) is shown as its address, a link. An
+entry listed as written is its escaped text with its emphasis. A key-citation
+note shows the style's citation ("(Avrich 1967, 4)", "[3, p. 4]"). When
+citeproc fails, a built-in author-date format is used and a problem says why.
+
+Entries are grouped by kind — works, web sources, notes listed as written —
+and sorted by first author (or site, or title), year and title, folded.
 """
 from __future__ import annotations
 
@@ -32,13 +34,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .citations import CiteItem, Source, format_html, merge_keys, parse_note_sources, sort_key, to_csl
+from .cite.merge import families, fold, group, year_of
+from .cite.parse import as_written, public
+from .citations import CiteItem, parse_note_sources
 from .convert import PandocError
 from .csl import cite_text, citeproc
 from .model import BibEntry, Chapter, Citation, Note, Problem
 from .titles import unique
 
-__all__ = ["compile_bibliography", "bibliography_json", "source_of", "BIBLIOGRAPHY_ID"]
+__all__ = ["compile_bibliography", "bibliography_json", "kind_of", "sort_key", "format_html", "BIBLIOGRAPHY_ID"]
 
 BIBLIOGRAPHY_ID = "bibliography"
 _KIND_ORDER = {"work": 0, "web": 1, "unparsed": 2}
@@ -48,21 +52,28 @@ _TAG = re.compile(r"<[^>]*>")
 
 @dataclass
 class _Group:
-    """The mentions of one distinct source, and the form the entry is made from."""
+    """The mentions of one distinct source, and the item the entry is made from."""
 
-    source: Source
-    item: dict | None  # the referenced CSL item, when a key cites it
+    item: dict
+    referenced: bool
     cited: list[Citation] = field(default_factory=list)
     owners: list[Note] = field(default_factory=list)
-    cited_ids: set[str] = field(default_factory=set)  # what `cited` and `owners` hold, for quick lookup
+    cited_ids: dict[str, int] = field(default_factory=dict)  # note id -> index in `cited`
     owner_ids: set[int] = field(default_factory=set)
+
+
+def kind_of(item: dict) -> str:
+    """The bibliography group of an item: "work", "web" or "unparsed" (listed as written)."""
+    if item.get("_unparsed"):
+        return "unparsed"
+    return "web" if item.get("type") in _WEB_TYPES else "work"
 
 
 def compile_bibliography(chapters: list[Chapter], *, style: str = "", references: Sequence[dict] = (),
                          problems: list[Problem] | None = None) -> tuple[list[BibEntry], dict[str, int]]:
     """Return the entries, sorted for print, and counts for report.json.
 
-    `style` is a CSL style's XML (empty: built-in Chicago author-date);
+    `style` is a CSL style's XML (empty: pandoc's Chicago author-date);
     `references` the CSL-JSON items key citations may cite (the first of an
     id wins). Records on each citing `Note` the ids of the entries it cites,
     and appends unknown keys and citeproc failures to `problems`.
@@ -71,13 +82,12 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
     refs: dict[str, dict] = {}
     for item in references:
         refs.setdefault(str(item.get("id", "")), item)
-    mentions: list[tuple[Source, dict | None, Citation, Note]] = []
+    mentions: list[tuple[dict, bool, Citation, Note]] = []
     key_notes: list[tuple[Note, list[CiteItem]]] = []
     notes = citing = 0
     for chapter in chapters:
         for note in chapter.notes:
             notes += 1
-            citation = Citation(chapter.id, chapter.title, note.label, note.id)
             cites, parsed = note.parsed or parse_note_sources(note.text)
             for cite in cites:
                 if cite.key not in refs:
@@ -86,61 +96,83 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
             known = [cite for cite in cites if cite.key in refs]
             if known:
                 key_notes.append((note, known))
-                found = [(source_of(refs[c.key]), refs[c.key]) for c in known]
+                found = [({**refs[c.key], "_locator": c.suffix.strip(" ,")}, True) for c in known]
+            elif cites:  # keys none of which is known: the note as written, not a guess at its syntax
+                found = [(as_written(note.text), False)]
             else:
-                found = [(source, None) for source in parsed]
+                found = [(item, False) for item in parsed]
             citing += bool(found)
-            mentions += [(source, item, citation, note) for source, item in found]
-    # One key per distinct work, decided over all mentions at once (an undated
-    # citation joins its one dated edition).
-    by_key: dict[str, _Group] = {}
-    group_of_ref: dict[str, _Group] = {}
-    for key, (source, item, citation, note) in zip(merge_keys([m[0] for m in mentions]), mentions):
-        group = by_key.setdefault(key, _Group(source, item))
-        if group.item is None and (item is not None or (source.year and not group.source.year)):
-            group.source, group.item = source, item  # prefer the referenced, then the dated form
-        if item is not None:
-            group_of_ref[item["id"]] = group
-        if citation.note_id not in group.cited_ids:  # a note cites a work once
-            group.cited_ids.add(citation.note_id)
-            group.cited.append(citation)
-        if id(note) not in group.owner_ids:
-            group.owner_ids.add(id(note))
-            group.owners.append(note)
-    ordered = sorted(by_key.values(), key=lambda g: (_KIND_ORDER.get(g.source.kind, 3), sort_key(g.source)))
+            for item, referenced in found:
+                citation = Citation(chapter.id, chapter.title, note.label, note.id, str(item.get("_locator", "")))
+                mentions.append((item, referenced, citation, note))
+    roots = group([m[0] for m in mentions])
+    by_root: dict[int, _Group] = {}
+    group_of_key: dict[str, _Group] = {}
+    for root, (item, referenced, citation, note) in zip(roots, mentions):
+        g = by_root.get(root)
+        if g is None:
+            g = by_root[root] = _Group(item, referenced)
+        elif _better(item, referenced, g):
+            g.item, g.referenced = item, referenced
+        if referenced:
+            group_of_key[str(item["id"])] = g
+        at = g.cited_ids.get(citation.note_id)
+        if at is None:  # a note cites a work once; its pages add up
+            g.cited_ids[citation.note_id] = len(g.cited)
+            g.cited.append(citation)
+        elif citation.locator and citation.locator not in g.cited[at].locator:
+            old = g.cited[at]
+            g.cited[at] = Citation(old.chapter_id, old.chapter_title, old.note_label, old.note_id,
+                                   "; ".join(x for x in (old.locator, citation.locator) if x))
+        if id(note) not in g.owner_ids:
+            g.owner_ids.add(id(note))
+            g.owners.append(note)
+    ordered = sorted(by_root.values(), key=lambda g: (_KIND_ORDER[kind_of(g.item)], sort_key(g.item)))
     taken = set(refs)  # a parsed source's id never takes a reference's key
     entries = []
-    for number, group in enumerate(ordered, 1):
+    csl_of: dict[int, str] = {}
+    for number, g in enumerate(ordered, 1):
         entry_id = f"{BIBLIOGRAPHY_ID}--{number}"
-        csl = dict(group.item) if group.item is not None else to_csl(group.source, unique(f"src{number}", taken))
-        entries.append(BibEntry(id=entry_id, kind=group.source.kind, html=format_html(group.source),
-                                sort_key=sort_key(group.source), csl=csl, cited_in=group.cited))
-        for note in group.owners:
+        csl = public(g.item, str(g.item["id"]) if g.referenced else unique(f"src{number}", taken))
+        csl_of[id(g)] = csl["id"]
+        entries.append(BibEntry(id=entry_id, kind=kind_of(g.item), html=format_html(g.item),
+                                sort_key=sort_key(g.item), csl=csl, cited_in=g.cited))
+        for note in g.owners:
             if entry_id not in note.sources:
                 note.sources.append(entry_id)
-    _format(entries, [g.item is not None for g in ordered], style, key_notes,
-            {key: g.item["id"] for key, g in group_of_ref.items()}, problems)
+    # a key cites the entry its item went into (two keys of one work: the kept item's id)
+    _format(entries, style, key_notes, {key: csl_of[id(g)] for key, g in group_of_key.items()}, problems)
     counts = {"notes": notes, "citing_notes": citing, "sources": len(entries),
               "merged": len(mentions) - len(entries),
               "unparsed": sum(1 for e in entries if e.kind == "unparsed"),
-              "structured": sum(1 for g in ordered if g.item is not None)}
+              "structured": sum(1 for g in ordered if g.referenced)}
     return entries, counts
 
 
-def _format(entries: list[BibEntry], referenced: list[bool], style: str,
-            key_notes: list[tuple[Note, list[CiteItem]]], csl_id: dict[str, str],
-            problems: list[Problem]) -> None:
-    """Format through citeproc what needs it (see the module rule), in one pandoc run."""
-    chosen = [e for e, ref in zip(entries, referenced) if e.kind != "unparsed" and (style or ref)]
-    if not chosen:
-        return
+def _better(item: dict, referenced: bool, g: _Group) -> bool:
+    """True when `item` makes a fuller entry than the group's: referenced first, then a title, then most fields."""
+    if g.referenced or item.get("_unparsed"):
+        return referenced and not g.referenced
+    if referenced:
+        return True
+    def score(i: dict) -> tuple[int, int]:
+        return (bool(i.get("title")), sum(1 for k in i if not k.startswith("_")))
+    return score(item) > score(g.item)
+
+
+def _format(entries: list[BibEntry], style: str, key_notes: list[tuple[Note, list[CiteItem]]],
+            csl_id: dict[str, str], problems: list[Problem]) -> None:
+    """Format every parsed or referenced entry, and the key citations, in one citeproc run."""
+    chosen = [e for e in entries if e.kind != "unparsed" and not _url_only(e.csl)]
     citations = [cite_text(cites, csl_id) for _, cites in key_notes]
+    if not chosen and not citations:
+        return
     try:
         formatted, cited = citeproc([e.csl for e in chosen], style, citations)
     except PandocError as err:
-        problems.append(Problem("--csl" if style else "references", "warning",
+        problems.append(Problem("--csl" if style else "bibliography", "warning",
                                 f"citeproc could not format the bibliography ({err}); "
-                                "the built-in Chicago author-date style was used"))
+                                "a built-in author-date format was used"))
         return
     for entry, text in zip(chosen, formatted):
         if text:  # a style may print nothing for a type it does not know
@@ -150,34 +182,83 @@ def _format(entries: list[BibEntry], referenced: list[bool], style: str,
             note.html = f"<p>{text}</p>"
 
 
-def source_of(item: dict) -> Source:
-    """Return a CSL-JSON item as a Source, for merging and sorting with parsed notes."""
-    title = _plain(item.get("title")) or str(item.get("id", ""))  # untitled items must not merge
-    if item.get("type") in _WEB_TYPES:
-        site = _plain(item.get("container-title")) or _plain(item.get("publisher"))
-        return Source("web", title=title, site=site)
+def _url_only(item: dict) -> bool:
+    """A bare link: nothing for a style to print but "n.d." and the address."""
+    return bool(item.get("URL")) and not any(item.get(k) for k in ("title", "author", "editor", "container-title"))
+
+
+def sort_key(item: dict) -> tuple[str, ...]:
+    """Collation key: first author (surname first), else site, else title; then title and year, folded."""
+    title = _plain(item.get("title"))
     names = item.get("author") or item.get("editor") or []
-    people = []
-    for name in names if isinstance(names, list) else []:
+    given = ""
+    if names and isinstance(names, list) and isinstance(names[0], dict):
+        given = fold(names[0].get("given", ""))
+    fam = families(item)
+    lead = fam[0] if fam else fold(_plain(item.get("container-title"))) or _fold_title(title)
+    return (_fold_title(lead), given, _fold_title(title), year_of(item), fold(item.get("URL", "")))
+
+
+def _fold_title(text: str) -> str:
+    words = fold(text).split(" ", 1)
+    return words[1] if len(words) == 2 and words[0] in ("the", "a", "an") else " ".join(words)
+
+
+def _names_html(names: list) -> str:
+    shown = []
+    for n, name in enumerate(names):
         if not isinstance(name, dict):
             continue
-        family = " ".join(_plain(name.get(k)) for k in ("dropping-particle", "non-dropping-particle", "family"))
-        family = " ".join(family.split())
-        given = _plain(name.get("given"))
-        people.append(f"{family}, {given}" if family and given else family or _plain(name.get("literal")))
-    issued = item.get("issued")
-    year = ""
-    if isinstance(issued, dict):
-        parts = issued.get("date-parts") or [[]]
-        year = str(parts[0][0]) if parts and parts[0] else str(issued.get("raw", ""))[:4]
-    return Source("work", title=title, author=" and ".join(p for p in people if p),
-                  editor=not item.get("author") and bool(item.get("editor")),
-                  year=year if year.isdigit() else "", publisher=_plain(item.get("publisher")))
+        family, given = _plain(name.get("family")) or _plain(name.get("literal")), _plain(name.get("given"))
+        shown.append(f"{family}, {given}" if n == 0 and given else f"{given} {family}".strip())
+    text = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + ", and " + shown[-1] if shown else ""
+    return html.escape(text)
+
+
+def _end(text: str) -> str:
+    """Close a bibliography element with a period unless it already ends in one."""
+    bare = _TAG.sub("", text).rstrip("”’)")
+    return text if not bare or bare.endswith((".", "?", "!")) else text + "."
+
+
+def format_html(item: dict) -> str:
+    """A built-in author-date entry in HTML (when citeproc cannot run); an unparsed item as written."""
+    if item.get("_unparsed"):
+        text = html.escape(_plain_md(item.get("_raw") or item.get("note") or item.get("title", "")))
+        text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
+        return re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<i>\1</i>", text)
+    if _url_only(item):  # a bare link is its address, a link in every format
+        url = html.escape(str(item["URL"]), quote=True)
+        return f'<a href="{url}">{url}</a>'
+    names = item.get("author") or item.get("editor") or []
+    parts = [_end(_names_html(names)) if names else ""]
+    if names and item.get("editor") and not item.get("author"):
+        parts[0] = parts[0].rstrip(".") + (", eds." if len(names) > 1 else ", ed.")
+    title = html.escape(_plain(item.get("title")))
+    parts.append(_end(html.escape(year_of(item) or "n.d")))
+    web = item.get("type") in _WEB_TYPES or item.get("container-title")
+    if title:
+        parts.append(f"“{_end(title)}”" if web else _end(f"<i>{title}</i>"))
+    if item.get("container-title"):
+        parts.append(_end(f"<i>{html.escape(_plain(item['container-title']))}</i>"))
+    place, publisher = _plain(item.get("publisher-place")), _plain(item.get("publisher"))
+    if place or publisher:
+        parts.append(_end(html.escape(": ".join(x for x in (place, publisher) if x))))
+    if item.get("URL"):
+        url = html.escape(str(item["URL"]), quote=True)
+        parts.append(_end(f'<a href="{url}">{url}</a>'))
+    return " ".join(p for p in parts if p)
 
 
 def _plain(value: object) -> str:
     """A CSL rich-text field as plain text (CSL-JSON allows a few HTML tags)."""
     return " ".join(html.unescape(_TAG.sub("", str(value or ""))).split())
+
+
+def _plain_md(text: str) -> str:
+    """Markdown links as their text, escapes undone."""
+    text = re.sub(r"\[([^\]]*)\]\([^)\s]*\)", r"\1", str(text))
+    return " ".join(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])", r"\1", text).split())
 
 
 def bibliography_json(entries: list[BibEntry]) -> bytes:

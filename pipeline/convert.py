@@ -227,7 +227,7 @@ def _drop_page_anchors(root: etree._Element) -> etree._Element:
 
 
 def _note_text(root: etree._Element) -> str:
-    """Return a note as one line of text with *emphasis* marked, from its sanitised HTML.
+    """Return a note as one line of text with *emphasis* and [links](url) marked, from its sanitised HTML.
 
     The citation parser reads this, so nothing the sanitiser removed (raw
     HTML, scripts) can reach the bibliography.
@@ -236,11 +236,17 @@ def _note_text(root: etree._Element) -> str:
 
     def walk(el: etree._Element) -> None:
         mark = "*" if el.tag in ("em", "i", "cite") else ""
-        parts.append(mark + (el.text or ""))
+        href = el.get("href", "") if el.tag == "a" else ""
+        web = href.startswith(("http://", "https://", "ftp://"))  # a wikilink is its text: no URL to cite
+        text = "".join(el.itertext()) if web else ""
+        if web and " ".join(text.split()) == href:
+            parts.append(f"<{href}>")  # an autolink, as the export writes it
+            return
+        parts.append(mark + ("[" if web else "") + (el.text or ""))
         for child in el:
             walk(child)
             parts.append(child.tail or "")
-        parts.append(mark)
+        parts.append((f"]({href.replace(' ', '%20')})" if web else "") + mark)
 
     walk(root)
     return " ".join("".join(parts).split())

@@ -102,7 +102,7 @@ class Note(Plain):
     text: str  # the note's Markdown source on one line, for the bibliography
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
-    parsed: tuple | None = None  # (key citations, parsed sources) of `text`: from conversion to the bibliography
+    parsed: tuple | None = None  # (key citations, CSL items) of `text` (citations.parse_note_sources): from conversion to the bibliography
 
 
 @dataclass
@@ -149,6 +149,7 @@ class Citation(Plain):
     chapter_title: str
     note_label: str
     note_id: str
+    locator: str = ""  # the pages this note cites ("p. 29", "pp. 66–70"); empty: none given
 
 
 @dataclass
@@ -156,7 +157,7 @@ class BibEntry(Plain):
     """One distinct source cited somewhere in the book."""
 
     id: str
-    kind: str  # "work", "web" or "unparsed"
+    kind: str  # "work", "web" or "unparsed" (listed as written)
     html: str  # the formatted entry
     sort_key: tuple[str, ...]
     csl: dict

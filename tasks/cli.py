@@ -63,7 +63,9 @@ def code_digest(*, templates: bool) -> str:
     Converting articles does not read the templates, so a change of style
     rebuilds the books but does not convert every article again.
     """
-    files = sorted([*_PIPELINE.rglob("*.py"), *(TEMPLATES.rglob("*") if templates else [])])
+    # the citation model is code too: notes are parsed at conversion, so a retrained model converts again
+    files = sorted([*_PIPELINE.rglob("*.py"), *_PIPELINE.rglob("*.crfsuite"),
+                    *(TEMPLATES.rglob("*") if templates else [])])
     return digest(*(f"{p.relative_to(_PIPELINE.parent)}:".encode() + p.read_bytes() for p in files if p.is_file()))
 
 
@@ -473,7 +475,24 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--cache", help="cache folder (default: a temporary one)")
     c.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     c.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
+    t = commands.add_parser("cite", help="parse notes (one per line) into CSL-JSON, one array per line")
+    t.add_argument("file", nargs="?", default="-", help="notes in Markdown, one per line (default or -: standard input)")
     return top
+
+
+def cite(args: argparse.Namespace) -> int:
+    """Write, for each line of notes, the JSON array of CSL items it cites (the build's own parser)."""
+    from pipeline.citations import note_items
+
+    try:
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
+    except OSError as err:
+        raise UsageError(f"cannot read {args.file}: {err.strerror}") from err
+    with stream:
+        out = sys.stdout
+        for line in stream:
+            out.write(json.dumps(note_items(line.rstrip("\n")), ensure_ascii=False) + "\n")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -493,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
                     return check(args)
             args.out = args.cache
             return check(args)
+        if args.command == "cite":
+            return cite(args)
         if args.command == "watch":
             from .watch import watch
 

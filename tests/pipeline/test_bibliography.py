@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pipeline.bibliography import bibliography_json, compile_bibliography, source_of
-from pipeline.citations import format_html, merge_key, parse_note
+from pipeline.bibliography import bibliography_json, compile_bibliography, format_html
+from pipeline.citations import parse_note_sources
 from pipeline.convert import PandocError, convert_articles
 from pipeline.csl import (CiteItem, ReferencesError, citeproc, format_entries, load_references,
                           mark_citations, parse_citation)
@@ -219,9 +219,11 @@ def test_two_keys_for_one_work_are_one_entry_and_other_editions_are_not() -> Non
 
 def test_free_text_and_a_key_differing_in_year_or_author_stay_apart() -> None:
     chapters = [chapter("One", "[@avrich1967]", "Paul Avrich, *The Russian Anarchists* (1968)",
-                        "P. Avrich, *The Russian Anarchists* (1967)")]
+                        "P. Avrich, *The Russian Anarchists* (1967)", "Ida Mett, *The Russian Anarchists* (1967)")]
     entries, _ = compile_bibliography(chapters, references=REFERENCES)
-    assert len(entries) == 3 and len({tuple(n.sources) for n in chapters[0].notes}) == 3
+    # an initial for the given name is the same author: only the other year and the other author stay apart
+    assert len(entries) == 3 and [n.sources for n in chapters[0].notes][2] == chapters[0].notes[0].sources
+    assert len({tuple(n.sources) for n in chapters[0].notes}) == 3
 
 
 def test_unknown_keys_are_problems_of_the_chapter_file() -> None:
@@ -247,15 +249,12 @@ def test_key_citations_without_references_are_free_text() -> None:
     assert entry.kind == "unparsed" and len(problems) == 1
 
 
-def test_source_of_matches_the_parsed_form() -> None:
-    parsed = parse_note("Voltairine de Cleyre, *Anarchism and American Traditions* (1909)")[0]
+def test_a_reference_and_its_free_text_citation_are_one_entry() -> None:
     item = {"id": "dc", "type": "book", "title": "Anarchism and <i>American</i> Traditions",
-            "author": [{"family": "Cleyre", "given": "Voltairine", "dropping-particle": "de"}],
-            "issued": {"date-parts": [["1909", 3]]}}
-    assert merge_key(source_of(item)) == merge_key(parsed)
-    assert source_of({"id": "k", "type": "book"}).title == "k"  # untitled items never merge with each other
-    web = source_of(LIBCOM)
-    assert (web.kind, web.site, web.title) == ("web", "libcom.org", "1921: The Kronstadt rebellion")
+            "author": [{"family": "de Cleyre", "given": "Voltairine"}], "issued": {"date-parts": [[1909, 3]]}}
+    chapters = [chapter("One", "[@dc]", "Voltairine de Cleyre, *Anarchism and American Traditions* (1909)")]
+    (entry,), _ = compile_bibliography(chapters, references=[item])
+    assert entry.csl["id"] == "dc" and len(entry.cited_in) == 2
 
 
 # ------------------------------------------------------------------ styles
@@ -271,8 +270,7 @@ def test_tiny_style_formats_every_parsed_entry() -> None:
         "[1] AVRICH, Paul, <em>Kronstadt 1921</em> (1970).",
         "[2] AVRICH, Paul, <em>The Russian Anarchists</em> (1967).",
         "[3] Wikipedia, <em>Kronstadt rebellion</em>.",
-        "He said &lt;b&gt;so&lt;/b&gt; &amp; <i>left</i>.",  # unparsed: its escaped text, as without a style
-    ]
+    ]  # the third note is commentary: it cites nothing
     assert [e.id for e in entries][:3] == ["bibliography--1", "bibliography--2", "bibliography--3"]
     assert chapters[0].notes[3].html == "<p>[1, p. 12]</p>"  # the number is the entry's number
 
@@ -291,17 +289,21 @@ def test_ieee_style() -> None:
         assert not root.xpath("//div | //p")
 
 
-def test_without_a_style_parsed_entries_keep_the_builtin_format() -> None:
+def test_without_a_style_entries_are_pandocs_chicago_author_date() -> None:
     chapters = [chapter("One", *NOTES)]
     entries, _ = compile_bibliography(chapters)
-    assert [e.html for e in entries] == [format_html(s) for n in NOTES for s in parse_note(n)]
+    assert [e.html for e in entries] == [
+        "Avrich, Paul. 1967. <em>The Russian Anarchists</em>.",
+        "Wikipedia. n.d. “Kronstadt Rebellion.”",  # Chicago: an authorless page is filed under its site
+    ]  # the third note is commentary: it cites nothing
 
 
 def test_a_broken_style_falls_back_to_the_builtin_format() -> None:
     chapters = [chapter("One", *NOTES)]
     problems: list = []
     entries, _ = compile_bibliography(chapters, style="<style>not CSL</style>", problems=problems)
-    assert [e.html for e in entries] == [format_html(s) for n in NOTES for s in parse_note(n)]
+    assert [e.html for e in entries] == [format_html(item) for n in NOTES for item in parse_note_sources(n)[1]]
+    assert entries[0].html == "Avrich, Paul. 1967. <i>The Russian Anarchists</i>."
     assert [(p.file, p.severity) for p in problems] == [("--csl", "warning")]
     assert "citeproc" in problems[0].message
 
@@ -387,7 +389,7 @@ def test_bibliography_json() -> None:
         + [json.dumps(items[-1], ensure_ascii=False)]  # one entry a line
     assert json.loads(bibliography_json([])) == []
     # entry 3 (Dolgoff) is parsed: its id is not the reference key "src3"
-    assert [i["id"] for i in items] == ["avrich1970", "src2", "src3-2", "src3", "src5", "src6", "src7"]
+    assert [i["id"] for i in items] == ["avrich1970", "src2", "src3-2", "src3", "src5", "src6"]
     for item in items:
         assert isinstance(item["id"], str) and item["id"] and isinstance(item["title"], str) and item["title"]
         assert item["type"] in {"book", "webpage", "document"}
@@ -402,8 +404,7 @@ def test_bibliography_json() -> None:
     assert by_title["Marxism-Leninism"] == {"id": "src6", "type": "webpage",
                                             "title": "Marxism-Leninism", "container-title": "Wikipedia",
                                             "accessed": {"date-parts": [[2026]]}}
-    (note,) = [i for i in items if i["type"] == "document"]
-    assert note["note"] == "He said <b>so</b> & left." and note["title"] == note["note"]
+    assert not [i for i in items if i["type"] == "document"]  # commentary is no source
     # a real CSL consumer reads it back: pandoc formats every item
     assert all(format_entries(items, TINY))
 

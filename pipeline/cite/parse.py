@@ -1,0 +1,591 @@
+"""From a note to the CSL-JSON items it cites: label, segment, normalise.
+
+1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
+   gives each a label (author, title, container-title, journal, publisher,
+   location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
+   marginal probability of that label. Three rules then tidy the labels
+   (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
+   another title is a quotation; a Markdown link followed by more words of
+   its field is the title, and the words after it an access date, a date, a
+   site ("*Sub Pop*", "in UEFA's website") or commentary.
+2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
+   (commentary, quotations, "See also") is no citation and ends the one
+   before it, unless only fields that end a citation (pages, URL, dates,
+   publisher…) follow it; a new citation starts where an author follows a
+   finished citation (one with a title and an author), after a ``;`` that
+   ends a field, or at a second linked title after a finished web citation.
+3. **Normalise** (`normalise`): each citation's fields become a typed CSL
+   item: names split into family and given (an institution is one literal
+   name), a Markdown link giving the title and URL, the ISBN validated
+   (python-stdnum's checksum) and the DOI checked for its syntax, the
+   publication date kept apart from the access date (English, German,
+   French and Spanish wordings), the pages cited kept as the citation's
+   locator, template leftovers (``|Titel=``) taken out.
+
+A citation with neither title, author, editor nor URL (a date or pages
+alone) is dropped: a note of commentary cites nothing. **Never worse than
+the note.** A citation whose tokens the model labels with a mean marginal
+probability under `CONFIDENCE`, or a title with nothing to show it is one
+(no name, date, URL, site or publisher, and not set off by emphasis or
+quotes), is given as written: a ``document`` item whose title is its text
+(`as_written`), keeping the one URL it links to. A web page needs a URL or a
+site ("Site: Page", a domain); a place or publisher never makes one, and a
+citation with a publisher, place, ISBN or edition is a book.
+
+Private keys (starting with ``_``) carry what the bibliography needs beyond
+CSL: ``_locator`` (pages cited), ``_raw`` (the citation as written),
+``_confidence``, ``_short`` (an author without a title: a short citation),
+``_unparsed``. `public` drops them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pycrfsuite
+from stdnum import isbn as _isbn
+from stdnum.exceptions import ValidationError
+
+from .tokens import LINK_END, display, features, link_url, prepare, tokenize
+
+__all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", "public", "as_written",
+           "parse_date", "split_names"]
+
+MODEL = Path(__file__).parent / "model.crfsuite"
+CONFIDENCE = 0.7
+_MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
+
+_tagger: pycrfsuite.Tagger | None = None
+
+
+def _get_tagger() -> pycrfsuite.Tagger:
+    global _tagger
+    if _tagger is None:
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(MODEL))
+        _tagger = tagger
+    return _tagger
+
+
+@dataclass
+class Labelled:
+    """A note's tokens, their labels and each label's marginal probability."""
+
+    tokens: list[str]
+    labels: list[str]
+    probs: list[float]
+
+
+def label(text: str) -> Labelled:
+    """Tokenise a note and label every token."""
+    tokens = tokenize(prepare(text))[:_MAX_TOKENS]
+    if not tokens:
+        return Labelled([], [], [])
+    tagger = _get_tagger()
+    tagger.set(features(tokens))
+    labels = tagger.tag()
+    probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
+    return Labelled(tokens, _smooth(tokens, labels), probs)
+
+
+_EM_OPEN = re.compile(r"^[\[(\"“]*[*_]")
+_EM_CLOSE = re.compile(r"[*_][)\].,;:!?\"”]*$")
+_LINK_OPEN = re.compile(r"^[*_(\"“]*\[")
+_SITE_REST = re.compile(r"^(?:in|on|at|auf|sur|en)?\s*(.+?)(?:'s|’s)?\s*(?:website|web site|site|homepage|webpage|page)?$", re.I)
+
+
+def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
+    """Two rules on the labels: an emphasised run is one field; a link followed by more text in its field is the title."""
+    labels = list(labels)
+    shown = [display(t) for t in tokens]
+    i = 0
+    while i < len(tokens):  # *A title in emphasis* takes its majority label
+        if _EM_OPEN.match(shown[i]) and not (_EM_CLOSE.search(shown[i]) and len(shown[i].strip("*_[](),.\"“”")) > 0
+                                              and i + 1 < len(tokens) and not _EM_CLOSE.search(shown[i][1:])):
+            j = next((k for k in range(i, min(i + 60, len(tokens))) if _EM_CLOSE.search(shown[k]) and (k > i or len(shown[k]) > 2)), None)
+            if j is not None and j > i:
+                run = labels[i:j + 1]
+                top = max(set(run), key=run.count)
+                if top in ("title", "container-title", "journal") and run.count(top) * 2 > len(run):
+                    labels[i:j + 1] = [top] * (j + 1 - i)
+                i = j + 1
+                continue
+        i += 1
+    i = 0
+    while i < len(tokens):  # "A quoted sentence." before another title: a quotation, not the title
+        if labels[i] == "title" and re.match(r"^[(\[*]*[\"“„«]", shown[i]):
+            j = next((k for k in range(i, min(i + 80, len(tokens))) if re.search(r"[.!?][\"”»]", shown[k])), None)
+            if j is not None and all(y == "title" for y in labels[i:j + 1]) and "title" in labels[j + 1:]:
+                labels[i:j + 1] = ["note"] * (j + 1 - i)
+                i = j + 1
+                continue
+        i += 1
+    i = 0
+    while i < len(tokens):  # [Title](url) more words of the same field: the link is the title
+        if _LINK_OPEN.match(shown[i]) and labels[i] in ("title", "container-title", "note"):
+            k = next((k for k in range(i, min(i + 60, len(tokens))) if "](" in tokens[k]), None)
+            if k is None:
+                break
+            field = labels[i]
+            end = k + 1
+            while end < len(tokens) and labels[end] == field:
+                end += 1
+            if end > k + 1 and all(y == field for y in labels[i:k + 1]):
+                labels[i:k + 1] = ["title"] * (k + 1 - i)
+                _relabel_rest(shown, labels, k + 1, end)
+            elif field == "container-title" and "title" not in labels:
+                labels[i:k + 1] = ["title"] * (k + 1 - i)
+            i = end
+            continue
+        i += 1
+    return labels
+
+
+def _relabel_rest(shown: list[str], labels: list[str], start: int, end: int) -> None:
+    """What follows a linked title in its field: an access date, a date, a site, or commentary."""
+    for n in range(start, end):
+        if _ACCESS_WORDING.match(shown[n].lstrip("-–—(")):
+            labels[n:end] = ["accessed"] * (end - n)
+            end = n
+            break
+    date_from = end
+    for n in range(start, end):
+        if parse_date(" ".join(shown[n:end])) and not any(c.isalpha() and c.isupper() for c in "".join(shown[n:end])
+                                                         if c not in "JFMASOND"):
+            date_from = n
+            break
+    labels[date_from:end] = ["date"] * (end - date_from)
+    rest = " ".join(shown[start:date_from])
+    plain = _plain(rest)
+    m = _SITE_REST.match(plain)
+    site_like = bool(plain) and (bool(_EM_OPEN.match(rest)) or (m is not None and m.group(1) != plain and m.group(1)[:1].isupper())
+                                 or _SITE.search(plain) is not None)
+    labels[start:date_from] = ["container-title" if site_like else "note"] * (date_from - start)
+
+
+_OPENERS = {"author", "editor"}
+_TAILS = {"pages", "url", "accessed", "date", "publisher", "location", "volume", "isbn", "doi", "edition",
+          "medium", "genre"}  # fields that end a citation and never start one
+_ENDS_FIELD = re.compile(r"[;]['\"”’*)\]]*$")
+
+
+def segments(lab: Labelled) -> list[tuple[int, int]]:
+    """Split labelled tokens into citations: [(start, end)] token ranges, commentary left out."""
+    out: list[tuple[int, int]] = []
+    start: int | None = None
+    fields: set[str] = set()
+    for i, y in enumerate(lab.labels):
+        if y == "note" and start is not None and not any(c.isalnum() for c in display(lab.tokens[i])):
+            continue  # a stray "»," between fields: punctuation, not commentary
+        if y == "note" and start is not None:
+            after = next((z for z in lab.labels[i:] if z != "note"), None)
+            if after in _TAILS:
+                continue  # "…, 1901, Original from Harvard University. p. 261": an aside inside the citation
+        if y == "note":
+            if start is not None:
+                out.append((start, i))
+                start, fields = None, set()
+            continue
+        if start is not None and y != lab.labels[i - 1]:
+            prev_tok = display(lab.tokens[i - 1])
+            complete = "title" in fields or "author" in fields
+            split = False
+            if _ENDS_FIELD.search(prev_tok) and complete and y in _OPENERS | {"title"}:
+                split = True
+            elif y == "author" and lab.labels[i - 1] not in _OPENERS | {"translator"} and "title" in fields \
+                    and "author" in fields:
+                split = True
+            elif y == "title" and "title" in fields and fields & {"url", "accessed", "date", "pages"} \
+                    and prev_tok.endswith((".", ";", ")")) and lab.tokens[i].lstrip("*\"“").startswith("["):
+                split = True  # a second linked title after a finished web citation
+            if split:
+                out.append((start, i))
+                start, fields = None, set()
+        if start is None:
+            start = i
+        fields.add(y)
+    if start is not None:
+        out.append((start, len(lab.labels)))
+    return out
+
+
+# ---- text helpers ----------------------------------------------------------------
+
+_MARK = re.compile(r"(?<![\w\\])[*_]{1,3}|[*_]{1,3}(?![\w])")
+_QUOTES = "\"“”„«»‘’'"
+_EDGE = " .,:;/" + _QUOTES
+
+
+def _join(tokens: list[str]) -> str:
+    return " ".join(display(t) for t in tokens)
+
+
+# What a citation template the export did not expand leaves in the text: "{{Literatur_Autor=", "|Titel=", "}}"
+_TEMPLATE = re.compile(r"\{\{\s*[\w ]*?_[A-Za-z]\w*=\s*|\{\{[^{}|=\s]*\s*\||(?:^|\|)\s*[A-Za-z]\w*=\s*|\}\}|\{\{")
+
+
+def _plain(text: str) -> str:
+    """Markup, template leftovers and outer punctuation off."""
+    if "=" in text or "{" in text or "}" in text:
+        text = _TEMPLATE.sub(" ", text)
+    text = _MARK.sub("", text)
+    text = " ".join(text.split())
+    for _ in range(3):
+        old = text
+        text = text.strip(_EDGE)
+        if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+            text = text[1:-1]
+        if text.startswith("[") and text.endswith("]") and text.count("[") == 1:
+            text = text[1:-1]
+        if text.endswith(")") and text.count("(") < text.count(")"):
+            text = text[:-1]
+        if text.startswith("(") and text.count("(") > text.count(")"):
+            text = text[1:]
+        if text.endswith("]") and text.count("[") < text.count("]"):
+            text = text[:-1]
+        if text.startswith("[") and text.count("[") > text.count("]"):
+            text = text[1:]
+        if text == old:
+            break
+    return text
+
+
+_MONTHS = {}
+for _n, _names in enumerate([
+        "january jan januar jänner janvier enero", "february feb februar février fevrier febrero",
+        "march mar märz marz mars marzo", "april apr avril abril", "may mai mayo",
+        "june jun juni juin junio", "july jul juli juillet julio", "august aug août aout agosto",
+        "september sep sept septembre septiembre setiembre", "october oct oktober octobre octubre",
+        "november nov novembre noviembre", "december dec dezember décembre decembre diciembre"], 1):
+    for _w in _names.split():
+        _MONTHS[_w] = _n
+
+_ISO = re.compile(r"\b(1[5-9]\d\d|20\d\d)-(\d{1,2})(?:-(\d{1,2}))?\b")
+_DMY = re.compile(r"\b(\d{1,2})\.\s*(\d{1,2})\.\s*(1[5-9]\d\d|20\d\d)\b")
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+_WORD = re.compile(r"[^\W\d_]+\.?")
+_RANGE = re.compile(r"\d+\s*[-‑–—]\s*\d+")
+
+
+def parse_date(text: str) -> dict | None:
+    """A CSL date from "2006-12-05", "5 December 2006", "December 5, 2006", "3. Mai 2010", "(2012)"; None without a year."""
+    text = _MARK.sub("", text)
+    m = _ISO.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        parts = [int(m.group(1)), int(m.group(2))] + ([int(m.group(3))] if m.group(3) else [])
+        return {"date-parts": [parts]}
+    m = _DMY.search(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return {"date-parts": [[int(m.group(3)), int(m.group(2)), int(m.group(1))]]}
+    years = _YEAR.findall(_RANGE.sub(" ", text)) or _YEAR.findall(text)  # "1952-1962, December 1992": not a page range
+    if not years:
+        return None
+    year = int(years[0])
+    month = next((_MONTHS[w.rstrip(".").casefold()] for w in _WORD.findall(text)
+                  if w.rstrip(".").casefold() in _MONTHS), None)
+    if month is None:
+        return {"date-parts": [[year]]}
+    day = None
+    around = re.search(r"(?<!\d)(\d{1,2})(?:\.|st|nd|rd|th|er)?\s+(?:de\s+)?[^\W\d_]+\.?\s+(?:de\s+)?" + years[0], text) \
+        or re.search(r"[^\W\d_]+\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+" + years[0], text)
+    if around and 1 <= int(around.group(1)) <= 31:
+        day = int(around.group(1))
+    return {"date-parts": [[year, month] + ([day] if day else [])]}
+
+
+_ACCESS_WORDING = re.compile(
+    r"^\W*(?:retrieved(?:\s+on)?|accessed(?:\s+on)?|last\s+accessed|abgerufen(?:\s+am)?|zugriff(?:\s+am)?|"
+    r"consulté\s+le|consulte\s+le|consulté|consultado(?:\s+el)?|visited(?:\s+on)?|archived(?:\s+from)?)\b\W*", re.I)
+
+# ---- names ------------------------------------------------------------------------
+
+_PARTICLES = {"de", "di", "da", "del", "della", "dos", "das", "du", "van", "von", "der", "den", "la", "le",
+              "ten", "ter", "bin", "ibn", "al", "van der", "von der", "de la"}
+_SUFFIXES = {"jr.", "jr", "sr.", "sr", "ii", "iii", "iv"}
+_BODIES = {"department", "ministry", "office", "arsenal", "university", "institute", "institut", "council",
+           "association", "society", "committee", "commission", "agency", "bureau", "corporation", "company",
+           "government", "army", "navy", "museum", "library", "school", "foundation", "organization",
+           "organisation", "service", "board", "center", "centre", "club", "union", "party", "league",
+           "federation", "bank", "archives", "group", "inc", "inc.", "ltd", "ltd.", "press", "staff",
+           "administration", "authority", "court", "parliament", "senate", "team", "network", "news",
+           "reuters", "bbc", "unesco", "nasa", "who", "ministerium", "amt", "bundesamt", "verein", "gesellschaft",
+           "observatory", "laboratory", "survey", "station", "census", "nations", "academy", "project",
+           "initiative", "times", "journal", "magazine", "records", "studios", "ministère", "ministerio"}
+_NAME_NOISE = re.compile(
+    r"(?<!\w)(?:et\s+al\.?|u\.\s*a\.|and\s+others|y\s+otros|et\s+autres|(?:\()?(?:eds?|hrsg|éds?|dir|coord|comp|trans|tr|übers)\.?(?:\))?"
+    r"|edited\s+by|translated\s+by|herausgegeben\s+von|by|von|par|por|with)(?=\W|$)", re.I)
+_INITIALS = re.compile(r"^(?:[A-ZÀ-Þ]\.?[-‐]?)+$|^[A-ZÀ-Þ]{1,3}$")
+
+
+def _is_initials(part: str) -> bool:
+    words = part.split()
+    return bool(words) and all(_INITIALS.match(w) for w in words)
+
+
+def _one_name(name: str) -> dict | None:
+    name = name.strip(" ,.;:") if not re.search(r"\b[A-Z]\.$", name.strip(" ,;:")) else name.strip(" ,;:")
+    words = name.split()
+    if not words:
+        return None
+    low = [w.casefold().strip(".,") for w in words]
+    if any(w in _BODIES for w in low) or (len(words) > 2 and any(w in ("of", "the", "for", "für", "and", "und")
+                                                                   for w in low[1:-1]) and not _is_initials(words[-1])):
+        return {"literal": name}
+    if len(words) == 1:
+        return {"family": words[0]}
+    if _is_initials(words[-1]) and not _is_initials(words[0]):  # "Peters OA", "Heidegger M."
+        return {"family": " ".join(words[:-1]), "given": words[-1]}
+    cut = len(words) - 1
+    if low[cut] in _SUFFIXES and cut > 1:
+        cut -= 1
+    while cut > 0 and low[cut - 1] in _PARTICLES:
+        cut -= 1
+    family = " ".join(words[cut:])
+    given = " ".join(words[:cut])
+    return {"family": family, "given": given} if given else {"family": family}
+
+
+def split_names(text: str) -> list[dict]:
+    """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
+    written = text.rstrip(" ,;:*_)")
+    text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
+    text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()
+    text = re.sub(r"^(?:in|dans|en)\s*:\s*", "", text, flags=re.I)  # "edited by In: Laurent Gizon"
+    if ";" not in text and not re.search(r"\b[A-Z]\.", text) and any(
+            w.casefold().strip(".,") in _BODIES for w in text.split()):
+        return [{"literal": text.strip(" ,.")}]  # "George Washington University, School of Engineering and …"
+    if written.endswith(".") and re.search(r"(?:^|[\s.-])[A-ZÀ-Þ]$", text):
+        text += "."  # the stripped period was an initial's
+    if not text:
+        return []
+    people: list[dict] = []
+    for group in re.split(r"\s*;\s*|\s+(?:and|&|und|et|y|e)\s+|,\s*(?:and|&|und|et|y)\s+", text):
+        parts = [p.strip() for p in group.split(",") if p.strip()]
+        i = 0
+        while i < len(parts):
+            part = parts[i]
+            nxt = parts[i + 1] if i + 1 < len(parts) else ""
+            if nxt and len(part.split()) <= 3 and (_is_initials(nxt) or (len(part.split()) == 1 and
+                                                                          len(nxt.split()) <= 2 and
+                                                                          not _is_initials(part))):
+                if nxt.casefold().strip(".") in _SUFFIXES:
+                    person = _one_name(part)
+                else:
+                    person = {"family": part.strip(" ."), "given": nxt}
+                i += 2
+            else:
+                person = _one_name(part)
+                i += 1
+            if person and sum(c.isalpha() for c in "".join(str(v) for v in person.values())) >= 2:
+                people.append(person)
+    return people[:40]
+
+
+# ---- normalisation ----------------------------------------------------------------
+
+_PAGES_WORD = re.compile(r"^\W*(?:pages?|p[áa]ginas?|p[áa]gs?|pgs|pg|pp|p|seiten?|ss|s|ff|f)\.?\s*", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)")
+_ISBN_TEXT = re.compile(r"(?:ISBN(?:-1[03])?:?\s*)([\d][\d\- ]{8,16}[\dXx])")
+_NEWS = re.compile(r"\b(?:times|news|post|herald|tribune|gazette|journal|daily|guardian|telegraph|observer|"
+                   r"zeitung|dawn|reuters|associated press|bbc|cnn|spiegel|monde|país|chronicle|independent)\b", re.I)
+_REPORT = re.compile(r"\b(?:report|technical|working paper|bericht|rapport|informe|manual|field manual|"
+                     r"white paper|memorandum|TM|FM)\b", re.I)
+_THESIS = re.compile(r"\b(?:thesis|dissertation|diss\.|doktorarbeit|thèse|tesis|phd|ph\.d)\b", re.I)
+_SITE = re.compile(r"(?:^|\s)(?:[\w-]+\.)+[a-z]{2,}$|\b(?:wikipedia|britannica|website|web site|blog|imdb)\b", re.I)
+
+
+def _spans(labels: list[str], tokens: list[str]) -> list[tuple[str, list[str]]]:
+    out: list[tuple[str, list[str]]] = []
+    for y, t in zip(labels, tokens):
+        if out and out[-1][0] == y:
+            out[-1][1].append(t)
+        else:
+            out.append((y, [t]))
+    return out
+
+
+def _locator(text: str) -> str:
+    body = _PAGES_WORD.sub("", _plain(text)).strip(" .")
+    if not re.match(r"(?:\d|[ivxlc]+\b)", body, re.I):
+        return ""  # "Fußnote 16", "game 620": not a page
+    many = bool(re.search(r"[-–—,]|\bf{1,2}\b", body))
+    return ("pp. " if many else "p. ") + body.replace("--", "–")
+
+
+def _isbn_of(text: str) -> str:
+    for m in _ISBN_TEXT.finditer(text):
+        try:
+            return _isbn.format(_isbn.validate(m.group(1)))
+        except ValidationError:
+            continue
+    return ""
+
+
+def _doi_of(text: str) -> str:
+    """A DOI's canonical form (python-stdnum has no DOI module: its syntax, ISO 26324, is checked here)."""
+    m = _DOI.search(text)
+    if not m:
+        return ""
+    doi = m.group(1).rstrip(".,;)]*")
+    return doi if re.fullmatch(r"10\.\d{4,9}/[\x21-\x7e]+", doi) else ""
+
+
+def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
+    """One citation's labelled tokens as a typed CSL item (with the private keys of the module rule)."""
+    raw = " ".join(tokens)
+    spans = _spans(labels, tokens)
+    first: dict[str, list[str]] = {}
+    for y, toks in spans:
+        if y in ("author", "editor", "translator") and y in first and first.get("_last") == [y]:
+            first[y] += toks
+        first.setdefault(y, list(toks))
+        first["_last"] = [y]
+    item: dict = {}
+    url = ""
+    title_toks = first.get("title", [])
+    if title_toks:
+        joined = " ".join(title_toks)
+        m = LINK_END.search(joined)
+        if m and joined.lstrip("*\"“'(").startswith("["):
+            url = m.group(1).strip("<>")
+        item["title"] = _plain(_join(title_toks))
+    if "url" in first:
+        url = url or link_url(" ".join(first["url"])) or _plain(_join(first["url"]))
+    if not url:
+        url = next((u for u in (link_url(t) for t in tokens) if u), "")
+    if url and re.match(r"(?:https?|ftp)://|www\.", url, re.I):
+        item["URL"] = url
+    for role in ("author", "editor", "translator"):
+        if role in first:
+            names = split_names(_join(first[role]))
+            if names:
+                item[role] = names
+    container = first.get("journal") or first.get("container-title")
+    if container:
+        text = re.sub(r"^(?:in|dans|en)\s*:?\s+", "", _plain(_join(container)), flags=re.I)
+        text = re.sub(r"(?:'s|’s)?(?:\s+(?:website|web site|site))?$", "", text, flags=re.I)
+        if text:
+            item["container-title"] = text
+    for y, key in (("publisher", "publisher"), ("location", "publisher-place"), ("volume", "volume"),
+                   ("edition", "edition"), ("genre", "genre"), ("collection-title", "collection-title"),
+                   ("medium", "medium")):
+        if y in first:
+            text = _plain(_join(first[y]))
+            if y == "volume":
+                text = re.sub(r"^(?:vol|bd|band|no|nr|tome|t|issue|heft)\.?\s*", "", text, flags=re.I)
+            if text:
+                item[key] = text
+    if "date" in first:
+        date = parse_date(_join(first["date"]))
+        if date:
+            item["issued"] = date
+    if "accessed" in first:
+        text = _ACCESS_WORDING.sub("", _join(first["accessed"]))
+        date = parse_date(text)
+        if date:
+            item["accessed"] = date
+    isbn = _isbn_of(_join(first.get("isbn", [])) if "isbn" in first else raw) or _isbn_of(raw)
+    if isbn:
+        item["ISBN"] = isbn
+    doi = _doi_of(_join(first["doi"])) if "doi" in first else _doi_of(raw)
+    if doi:
+        item["DOI"] = doi
+    if "pages" in first:
+        loc = _locator(_join(first["pages"]))
+        if loc:
+            item["_locator"] = loc
+    item["type"] = _type_of(item, first)
+    if item["type"] in ("article-journal", "chapter", "article-magazine") and "_locator" in item:
+        item["page"] = item["_locator"].split(" ", 1)[1]
+    item["_raw"] = raw
+    item["_confidence"] = round(sum(probs) / len(probs), 4) if probs else 0.0
+    if "title" not in item and ("author" in item or "editor" in item):
+        item["_short"] = True
+    return item
+
+
+def _type_of(item: dict, first: dict[str, list[str]]) -> str:
+    """The CSL type: a book is never a web page; a web page needs a URL or a site that looks like one."""
+    title = item.get("title", "")
+    genre = item.get("genre", "")
+    if _THESIS.search(genre):
+        return "thesis"
+    if "journal" in first or ("container-title" in item and "volume" in item):
+        return "article-journal"
+    if "container-title" in item and "URL" not in item and ("editor" in item or re.match(
+            r"^\W*(?:in|dans|en)\b", _join(first.get("container-title", [])), re.I)):
+        return "chapter"
+    if _REPORT.search(genre) or _REPORT.match(title):
+        return "report"
+    bookish = any(k in item for k in ("publisher", "publisher-place", "ISBN", "edition"))
+    if bookish:
+        return "book"
+    if "container-title" in item:
+        if _NEWS.search(item["container-title"]) and not _SITE.search(item["container-title"]):
+            return "article-newspaper"
+        if "URL" in item or _SITE.search(item["container-title"]) or not any(
+                k in item for k in ("author", "editor", "volume", "issued")):
+            return "webpage"  # "Site: Page title"
+        return "article"
+    if "URL" in item and "title" in item and "author" not in item:
+        return "webpage"
+    if "URL" in item and "title" not in item and "author" not in item:
+        return "webpage"
+    if "author" in item or "editor" in item:
+        return "book"
+    return "document"
+
+
+def as_written(text: str, confidence: float = 0.0) -> dict:
+    """A citation the parser is not sure of, listed as written."""
+    plain = re.sub(r"\[([^\]]*)\]\([^)\s]*\)", r"\1", text)  # a link as its text
+    plain = " ".join(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])", r"\1", _MARK.sub("", plain)).split()) or text
+    short = plain if len(plain) <= 100 else plain[:100].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    item = {"type": "document", "title": short, "note": plain, "_raw": text, "_unparsed": True,
+            "_confidence": confidence}
+    urls = {u for u in (link_url(t) for t in text.split()) if re.match(r"(?:https?|ftp)://", u)}
+    if len(urls) == 1:  # a link is no guess: the one URL of the text stays with it
+        item["URL"] = urls.pop()
+    return item
+
+
+def _title_alone(item: dict, tokens: list[str], labels: list[str]) -> bool:
+    """A title with nothing else to show it is one (no name, date, URL, site or publisher), and not set off as one."""
+    if any(k in item for k in ("author", "editor", "URL", "issued", "container-title", "publisher", "ISBN", "DOI")):
+        return False
+    words = [display(t) for t, y in zip(tokens, labels) if y == "title"]
+    set_off = bool(words) and (_EM_OPEN.match(words[0]) is not None or words[0][:1] in "\"“„«'‘")
+    return not (set_off and 2 <= len(words) <= 30)
+
+
+@lru_cache(maxsize=50_000)  # the same note recurs ("Ibid.", "Rottman: The Bazooka, S. 29" with other pages)
+def _parse_cached(text: str) -> tuple[dict, ...]:
+    lab = label(text)
+    items = []
+    spans = segments(lab)
+    for start, end in spans:
+        item = normalise(lab.tokens[start:end], lab.labels[start:end], lab.probs[start:end])
+        if not any(k in item for k in ("title", "author", "editor", "URL")):
+            continue  # a date, pages or a name of a periodical alone: nothing to cite
+        if item["_confidence"] < CONFIDENCE or _title_alone(item, lab.tokens[start:end], lab.labels[start:end]):
+            # one citation in the note: the note as written, commentary and all, as it stands
+            item = as_written(text if len(spans) == 1 else item["_raw"], item["_confidence"])
+        items.append(item)
+    return tuple(items)
+
+
+def parse(text: str) -> list[dict]:
+    """The CSL items (with private keys) a note's Markdown text cites; [] for commentary."""
+    text = " ".join(str(text or "").split())
+    if not text:
+        return []
+    return [dict(item) for item in _parse_cached(text)]
+
+
+def public(item: dict, id: str) -> dict:  # noqa: A002 - CSL's own name
+    """The item as CSL-JSON: an id, no private keys."""
+    out = {"id": id}
+    out.update((k, v) for k, v in item.items() if not k.startswith("_"))
+    return out
