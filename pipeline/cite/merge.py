@@ -4,7 +4,7 @@ Rule (`group`), over every citation of a book at once:
 
 1. **Strong keys.** Two citations with the same DOI, the same ISBN or the
    same URL (scheme, ``www.``, a trailing slash and case of the host aside)
-   cite the same work.
+   cite the same work; chapters of one book (one ISBN) only with the same title.
 2. **Near matches.** Two full citations (with a title) are one work when
    their authors' family names agree (folded: case, diacritics, punctuation;
    for authorless items their container or site) and their titles are at
@@ -85,7 +85,9 @@ def _strong(item: dict) -> list[str]:
     if item.get("DOI"):
         keys.append("doi:" + str(item["DOI"]).casefold())
     if item.get("ISBN"):
-        keys.append("isbn:" + re.sub(r"[^0-9X]", "", str(item["ISBN"]).upper()))
+        isbn = "isbn:" + re.sub(r"[^0-9X]", "", str(item["ISBN"]).upper())
+        # An ISBN names the whole book: two chapters of it are two works.
+        keys.append(isbn + ":" + _fold_title(item.get("title", "")) if item.get("type") == "chapter" else isbn)
     if item.get("URL"):
         keys.append("url:" + url_key(str(item["URL"])))
     return keys

@@ -379,6 +379,16 @@ def test_different_works_stay_apart(a: str, b: str) -> None:
     assert len(entries) == 2
 
 
+def test_chapters_of_one_book_stay_apart_and_one_chapter_merges() -> None:
+    from pipeline.cite.merge import group
+    book = {"container-title": "Chicago Architecture and Design", "ISBN": "0-8109-5892-9",
+            "author": [{"family": "Pridmore", "given": "Jay"}], "issued": {"date-parts": [[2005]]}}
+    one = {**book, "type": "chapter", "title": "The Meaning of Mies"}
+    two = {**book, "type": "chapter", "title": "Chicago's Second Modern Period"}
+    assert group([one, two, dict(one)]) == [0, 1, 0]
+    assert group([{**book, "type": "book", "title": "A"}, {**book, "type": "book", "title": "B"}]) == [0, 0]
+
+
 def test_a_short_citation_with_two_candidate_works_stays_apart() -> None:
     chapters = [_chapter("One", "Reardon: *Bazooka.* 2010", "Reardon: *Rockets.* 2011", "Reardon, p. 4")]
     entries, _ = compile_bibliography(chapters)
