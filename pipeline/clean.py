@@ -12,8 +12,12 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from collections import Counter
+
 from .csl import mark_citations
+from .leftovers import describe, scrub_markdown, take_ref_tags, unswallow_links
 from .model import Article, Problem, SourceFile
+from .namespaces import Namespaces, image_option_pattern, namespaces
 from .titles import normalize_title, title_from_filename
 
 __all__ = ["decode", "clean_article", "read_article", "IMAGE_SUFFIXES"]
@@ -30,10 +34,13 @@ _WIKILINK = re.compile(
 )
 _HREF = re.compile(r'\bhref="([^"]*)"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:(?!.*\.md$)")
+# pandoc reads `#REDIRECT [[Target]]` as a numbered list item; a localised wiki says `#WEITERLEITUNG`.
 _REDIRECT = re.compile(
-    r'^\s*(?:\d+\.\s+|[-*]\s+|#\s*)?REDIRECT\s*:?\s*<a href="wiki:([^"#]*)(?:#[^"]*)?">',
+    r'^\s*(?:\d+\.\s+|[-*]\s+|\\?#\s*)?(?:' + "|".join(namespaces().redirect_words) +
+    r')\s*:?\s*<a href="wiki:([^"#]*)(?:#[^"]*)?">',
     re.I,
 )
+_OPTIONS = image_option_pattern()
 _REFERENCES_TAG = re.compile(r"<references\s*/>|<references>\s*</references>", re.I)
 _NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?(.*)$")
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
@@ -91,17 +98,22 @@ def read_article(source: SourceFile) -> Article:
     return article
 
 
-def clean_article(name: str, text: str) -> Article:
+def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str], ...] = ()) -> Article:
     """Turn one exported page into an Article (see the module docstring)."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     for what, pattern in _PATHOLOGICAL.items():
         if pattern.search(text):
             return Article(file=name, title="", problems=[Problem(
                 name, "error", f"pathological Markdown ({what}): left out rather than risk the build")])
+    ns = namespaces(custom_namespaces)
     categories: list[str] = []
-    text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories), text)
+    interlanguage: list[str] = []
+    text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories, interlanguage, ns), text)
 
-    redirect = _REDIRECT.match(text)
+    lines = text.split("\n")
+    title, rest = _take_title(lines, name)
+    # A redirect may carry a title heading (`# Redirect`) before `1. REDIRECT …`.
+    redirect = _REDIRECT.match(text) or _REDIRECT.match("\n".join(rest))
     if redirect:
         from urllib.parse import unquote
 
@@ -112,30 +124,68 @@ def clean_article(name: str, text: str) -> Article:
     text = _REFERENCES_TAG.sub("", text)
     lines = text.split("\n")
     title, lines = _take_title(lines, name)
+    kind, described = ns.kind(title)
+    if kind != "category":
+        kind, described = ns.kind(title_from_filename(name))
     body, notes, problems = _take_notes(lines, name)
+    counts: Counter = Counter()
+    body, ref_notes, tags = take_ref_tags(unswallow_links(body), list(notes))
+    counts["ref_tag"] += tags
+    notes.update(ref_notes)
+
+    def wikilink(target: str, label: str) -> str:
+        return _link_for(target, label or target, categories, interlanguage, ns)
+
+    body = scrub_markdown(body, counts, wikilink)
+    notes = {label: " ".join(scrub_markdown(note, counts, wikilink).split()) for label, note in notes.items()}
     body, citations = mark_citations(body, notes)  # [@key] citations become notes too
     notes.update(citations)
     body = _mediawiki_emphasis(body)
     body = _drop_empty_sections(body)
+    leftovers = {kind_: n for kind_, n in counts.items() if n}
+    if leftovers:
+        problems.append(Problem(name, "warning", "wikitext the export left unconverted: " + describe(leftovers)))
     return Article(file=name, title=title, markdown=body.strip() + "\n", notes=notes,
-                   categories=categories, problems=problems)
+                   categories=categories, problems=problems, leftovers=leftovers,
+                   interlanguage=interlanguage,
+                   category_page=normalize_title(described) if kind == "category" and described else None)
 
 
-def _rewrite_link(match: re.Match[str], categories: list[str]) -> str:
-    """Return one wikilink as ``<a href="wiki:…">`` (categories are collected)."""
+def _rewrite_link(match: re.Match[str], categories: list[str], interlanguage: list[str], ns: Namespaces) -> str:
+    """Return one wikilink as ``<a href="wiki:…">`` (categories and interlanguage links are collected)."""
     label = match.group(2)
     href = _HREF.search(match.group(0))
     target = html.unescape(href.group(1)).strip() if href else ""
-    if _SCHEME.match(target):  # an external link that was marked as a wikilink
+    if _SCHEME.match(target) and ns.kind(target)[0] == "":  # an external link that was marked as a wikilink
         return f'<a href="{html.escape(target)}">{label}</a>'
     if target.lower().endswith(".md"):
         target = target[:-3]
+    return _link_for(target, label, categories, interlanguage, ns)
+
+
+def _link_for(target: str, label: str, categories: list[str], interlanguage: list[str], ns: Namespaces) -> str:
+    """What a link to `target` becomes, by its namespace: a wikilink, an image, text or nothing."""
+    target = target.lstrip(":") if target.startswith(":") and ns.kind(target[1:])[0] == "interlanguage" else target
     page, _, section = target.partition("#")
-    if normalize_title(page).lower().startswith("category:"):
-        category = normalize_title(page.split(":", 1)[1])
+    kind, rest = ns.kind(normalize_title(page))
+    if kind == "category":
+        category = normalize_title(rest.split("|", 1)[0])
         if category and category not in categories:
             categories.append(category)
         return ""
+    if kind == "interlanguage":
+        if target not in interlanguage:
+            interlanguage.append(target)
+        return ""
+    if kind == "drop":
+        return ""
+    if kind == "file":  # an image the export kept as a link: the image, its options off the caption
+        caption = _OPTIONS.sub("", " ".join(html.unescape(re.sub(r"<[^>]*>", "", label)).split()))
+        if caption.strip() == rest.strip():
+            caption = ""
+        return f'<img src="{html.escape(rest.strip())}" alt="{html.escape(caption)}" />'
+    if kind == "media":
+        return label
     href_value = "wiki:" + quote(page, safe="") + ("#" + quote(section, safe="") if section else "")
     return f'<a href="{href_value}">{label}</a>'
 

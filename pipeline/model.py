@@ -79,6 +79,9 @@ class Article(Plain):
     categories: list[str] = field(default_factory=list)
     redirect: str | None = None  # target title when the page is a redirect
     problems: list[Problem] = field(default_factory=list)
+    leftovers: dict[str, int] = field(default_factory=dict)  # wikitext the export left, by kind (leftovers.KINDS)
+    interlanguage: list[str] = field(default_factory=list)  # "de:Seite" links taken out of the text
+    category_page: str | None = None  # the category this page describes (a Category: page), not a chapter
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Note(Plain):
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
     parsed: tuple | None = None  # (key citations, parsed sources) of `text`: from conversion to the bibliography
+    lost: bool = False  # the export lost its text: `html` says so, nothing is cited
 
 
 @dataclass
@@ -119,6 +123,9 @@ class Fragment(Plain):
     notes: list[Note]
     categories: list[str]
     problems: list[Problem] = field(default_factory=list)
+    leftovers: dict[str, int] = field(default_factory=dict)  # wikitext removed or converted, by kind
+    interlanguage: list[str] = field(default_factory=list)  # "de:Seite" links taken out of the text
+    category_page: str | None = None  # the category this page describes: a part's introduction, not a chapter
     digest: str = ""  # of everything above, set where it is converted: assembly's reuse key
 
 
@@ -183,6 +190,7 @@ class Part(Plain):
     title: str
     id: str  # part-<slug>, unique in the book
     chapter_ids: list[str] = field(default_factory=list)  # in book order
+    intro: str = ""  # XHTML of the category page that introduces it (parts by category); empty: none
 
 
 @dataclass

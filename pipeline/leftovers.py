@@ -1,0 +1,380 @@
+"""Wikitext the export could not convert: found, counted, converted or removed.
+
+pandoc's MediaWiki reader drops what it does not know and leaves the rest as
+text: template calls (often cut short at a table cell's `|`), wikitext
+tables, `<ref>` tags it wrote back escaped (`\\<ref\\>…\\</ref\\>`), HTML
+comments, magic words (`__NOTOC__`), image option lists (`mini|hochkant|…`),
+bracketed external links (`[http://… text]`) and escaped wikilinks. Two
+passes take them out: one over an article's Markdown before conversion
+(where a `<ref>` can still become a real note and a bracketed link a real
+link), and one over the converted XHTML's text (what pandoc escaped or
+carried into raw HTML). Code is left as it is. Each kind is counted per page.
+"""
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from lxml import etree, html as lxml_html
+
+from .namespaces import image_option_pattern
+
+__all__ = ["KINDS", "scrub_markdown", "unswallow_links", "drop_local_links", "fit_table_columns", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
+
+# Report names of what is counted, in the order a message lists them.
+KINDS = {
+    "ref_tag": "literal <ref> tags (made into notes)",
+    "template": "template calls",
+    "table": "wikitext tables",
+    "comment": "HTML comments",
+    "magic_word": "magic words",
+    "image_options": "image option lists",
+    "external_link": "bracketed external links (made into links)",
+    "wikilink": "unconverted [[wikilinks]]",
+}
+
+_LT = r"(?:\\?<|&lt;)"
+_GT = r"(?:\\?>|&gt;)"
+_REF_OPEN = re.compile(_LT + r"ref(?P<attrs>\s(?:[^<>&\\]|\\[^<>]|&(?!gt;))*?)?\s*(?P<self>\\?/)?\s*" + _GT, re.I)
+_REF_CLOSE = re.compile(_LT + r"\\?/ref\s*" + _GT, re.I)
+_REF_NAME = re.compile(r"""\bname\s*=\s*(?:\\?"([^"]*?)\\?"|'([^']*)'|([^\s"'/\\>]+))""", re.I)
+_COMMENT = re.compile(_LT + r"!--.*?--\s*" + _GT, re.S)
+_COMMENT_OPEN = re.compile(_LT + r"!--")
+_MAGIC = re.compile(r"(?<![\w\\])(?:__|\\_\\_)[A-ZÀ-ÞА-Я]+(?:(?:_|\\_)[A-ZÀ-ÞА-Я]+)*(?:__|\\_\\_)(?!\w)")
+_RAW_LINK = re.compile(r"\\?\[((?:https?|ftp)://[^\s\]\[<>\"]+)(?:[ \t]+((?:[^\]\[\n]|\n(?![ \t]*\n))*?))?\\?\](?![(\[])")
+# `[http://… text]` that pandoc autolinked inside the brackets: `\[<http://…>`, the URL at times
+# swallowing what followed it (`…htm%5D%3C/ref%3E`: `]</ref>`).
+_SWALLOWED = re.compile(r"<((?:https?|ftp)://[^<>\s]*?)%5[Dd]((?:%[0-9A-Fa-f]{2}|[^<>\s%])*)>")
+_BRACKETED_AUTOLINK = re.compile(r"\\\[<((?:https?|ftp)://[^<>\s]+)>((?:(?!\\?\]|\\?<\\?/ref|\n[ \t]*\n).){0,300}?)\\?\]",
+                                 re.S | re.I)
+_OPEN_AUTOLINK = re.compile(r"\\\[(<(?:https?|ftp)://[^<>\s]+>)")
+_ESCAPED_WIKILINK = re.compile(r"\\\[\\\[((?:[^\]\[\n|]|\\\|)+?)(?:(?:\\?\|)((?:[^\]\[\n]|\\\]?(?!\\\]))*?))?\\\]\\\]")
+_TITLE = re.compile(r'(\]\((?:[^\s()]|\([^\s()]*\))+)[ \t\n]+"(?:[^"]|"(?!\)))*"\)')
+_FENCE = re.compile(r"^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.S | re.M)
+_CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|<(pre|code)\b[^>]*>.*?</\2\s*>", re.S | re.I)
+_WIKITABLE = re.compile(r"^[ \t]*\{\|.*?^[ \t]*\|\}[ \t]*$", re.S | re.M)
+_NAMES_OF_TEMPLATE = re.compile(r"[^|<>\n{}\[\]]*")
+_CELL_END = re.compile(r"</t[dh]>|\n[ \t]*\n")
+_OPTIONS = image_option_pattern()
+
+
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """Apply `change` to the parts of Markdown that are not code (fenced, indented by backticks, <pre>, <code>)."""
+    out, at = [], 0
+    spans = [m.span() for m in _FENCE.finditer(text)]
+    spans += [m.span() for m in _CODE.finditer(text) if not any(s <= m.start() < e for s, e in spans)]
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        out.append(change(text[at:start]))
+        out.append(text[start:end])
+        at = end
+    out.append(change(text[at:]))
+    return "".join(out)
+
+
+def strip_templates(text: str, counts: Counter) -> str:
+    """Remove template calls: balanced `{{…}}` with nesting (within a paragraph), and what is left of cut ones."""
+    out: list[str] = []
+    at = 0
+    while True:
+        start = text.find("{{", at)
+        if start == -1:
+            break
+        out.append(text[at:start])
+        depth, i, limit = 0, start, len(text)
+        block = _CELL_END.search(text, start)
+        bound = block.start() if block else limit
+        end = -1
+        while i < bound - 1:
+            pair = text[i:i + 2]
+            if pair == "{{":
+                depth += 1
+                i += 2
+            elif pair == "}}":
+                depth -= 1
+                i += 2
+                if depth == 0:
+                    end = i
+                    break
+            else:
+                i += 1
+        counts["template"] += 1
+        if end != -1:
+            while end < limit and text[end] == "}" and text.count("{", start, end) > text.count("}", start, end):
+                end += 1  # `{{{parameter}}}` closes with three
+            at = end
+        else:  # cut short (pandoc stopped at a `|`): drop the opening and the template's name
+            at = start + 2 + _NAMES_OF_TEMPLATE.match(text, start + 2).end()
+    out.append(text[at:])
+    text = "".join(out)
+    stray = text.count("}}")
+    if stray:
+        counts["template"] += stray
+        text = re.sub(r"\}\}+", "", text)
+    return text
+
+
+def take_ref_tags(text: str, labels: list[str]) -> tuple[str, dict[str, str], int]:
+    """Turn literal `<ref>…</ref>` (escaped or not) into note markers; return (text, new notes, tags found).
+
+    `<ref name=x>…</ref>` defines a note that `<ref name=x/>` (before or after)
+    reuses. New notes are numbered after the page's own numbered notes.
+    """
+    found: list[tuple[int, int, str | None, str | None]] = []  # (start, end, name, content or None)
+    at = 0
+    while True:
+        opening = _REF_OPEN.search(text, at)
+        if opening is None:
+            break
+        attrs = opening.group("attrs") or ""
+        named = _REF_NAME.search(attrs)
+        name = next((g for g in named.groups() if g is not None), None) if named else None
+        name = html.unescape(name.replace("\\", "")).strip() if name else None
+        if opening.group("self"):
+            found.append((opening.start(), opening.end(), name, None))
+            at = opening.end()
+            continue
+        closing = _REF_CLOSE.search(text, opening.end())
+        following = _REF_OPEN.search(text, opening.end())
+        if closing is None or (following is not None and following.start() < closing.start()):
+            found.append((opening.start(), opening.end(), name, None))  # never closed: the tag alone goes
+            at = opening.end()
+            continue
+        found.append((opening.start(), closing.end(), name, text[opening.end():closing.start()]))
+        at = closing.end()
+    if not found:
+        return text, {}, 0
+    numbers = [int(label) for label in labels if label.isdigit()]
+    next_number = max(numbers, default=0) + 1
+    taken = set(labels)
+    by_name: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    contents = {name: content for _, _, name, content in found if name and content and content.strip()}
+    out, at = [], 0
+    for start, end, name, content in found:
+        out.append(text[at:start])
+        at = end
+        if name and name in by_name:
+            label = by_name[name]
+        else:
+            body = content if content is not None else contents.get(name or "") if name else None
+            if body is None and not name:
+                continue  # a stray tag
+            while str(next_number) in taken:
+                next_number += 1
+            label = str(next_number)
+            taken.add(label)
+            notes[label] = " ".join(_strip_ref_tags(body or "").split())
+            if name:
+                by_name[name] = label
+        out.append(f'<sup data-note="{label}"></sup>')
+    out.append(text[at:])
+    return "".join(out), notes, len(found)
+
+
+def unswallow_links(text: str) -> str:
+    """Give back what an autolinked URL swallowed (`<http://x%5D%3C/ref%3E>` is `<http://x>]</ref>`)."""
+    return _SWALLOWED.sub(lambda m: f"<{m.group(1)}>]" + unquote(m.group(2)), text)
+
+
+def _strip_ref_tags(text: str) -> str:
+    return _REF_CLOSE.sub("", _REF_OPEN.sub("", text))
+
+
+def scrub_markdown(text: str, counts: Counter, wikilink: Callable[[str, str], str]) -> str:
+    """Remove or convert the leftovers of one article's Markdown body (not its code).
+
+    `wikilink(target, label)` returns what an escaped `[[target|label]]` becomes.
+    """
+    def change(part: str) -> str:
+        part, n = _COMMENT.subn("", part)
+        counts["comment"] += n
+        if _COMMENT_OPEN.search(part):  # never closed: MediaWiki hides the rest of the page; we hide the paragraph
+            counts["comment"] += len(_COMMENT_OPEN.findall(part))
+            part = re.sub(_COMMENT_OPEN.pattern + r"(?:[^\n]|\n(?![ \t]*\n))*", "", part)
+        part, n = _TITLE.subn(lambda m: m.group(1) + ")" if _is_wikitext(m.group(0)) else m.group(0), part)
+        part = strip_templates(part, counts)
+        part, n = _WIKITABLE.subn("", part)
+        counts["table"] += n
+        part, n = _MAGIC.subn("", part)
+        counts["magic_word"] += n
+        part, n = _OPTIONS.subn("", part)
+        counts["image_options"] += n
+        part, n = _ESCAPED_WIKILINK.subn(lambda m: wikilink(_unescape(m.group(1)), _unescape(m.group(2) or "")), part)
+        counts["wikilink"] += n
+        part, n = _RAW_LINK.subn(_raw_link, part)
+        counts["external_link"] += n
+        part, n = _BRACKETED_AUTOLINK.subn(
+            lambda m: f"[{' '.join(m.group(2).split())}](<{m.group(1)}>)" if m.group(2).strip() else f"<{m.group(1)}>",
+            part)
+        counts["external_link"] += n
+        part, n = _OPEN_AUTOLINK.subn(r"\1", part)
+        counts["external_link"] += n
+        return part
+
+    return _outside_code(text, change)
+
+
+def _is_wikitext(title: str) -> bool:
+    return "|" in title or "ref" in title.lower() or "{{" in title
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([\\\[\]|*_`<>])", r"\1", text).strip()
+
+
+def _raw_link(match: re.Match[str]) -> str:
+    url, text = match.group(1), " ".join((match.group(2) or "").split())
+    return f"[{text}](<{url}>)" if text else f"<{url}>"
+
+
+# What the text of converted XHTML may still hold (pandoc escaped it, or it sat in raw HTML).
+_TEXT_LEFTOVERS = (
+    ("ref_tag", re.compile(r"<\s*/?\s*ref\b[^<>]*>", re.I)),
+    ("comment", re.compile(r"<!--.*?(?:-->|$)", re.S)),
+    ("magic_word", re.compile(r"(?<!\w)__[A-ZÀ-ÞА-Я]+(?:_[A-ZÀ-ÞА-Я]+)*__(?!\w)")),
+    ("template", re.compile(r"\{\{[^{}|<>\n]*|\}\}")),
+    ("wikilink", re.compile(r"\[\[|\]\]")),
+)
+_SKIP = {"pre", "code", "kbd", "samp", "math", "script", "style"}
+
+
+def scrub_tree(root: etree._Element, counts: Counter) -> None:
+    """Remove from converted XHTML's text (not code) the leftovers the Markdown pass could not reach."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag not in _SKIP and not any(a.tag in _SKIP for a in el.iterancestors()):
+            el.text = _scrub_text(el.text, counts, caption=el.tag in ("figcaption", "caption"))
+        if el is not root:
+            parent = el.getparent()
+            if parent is not None and parent.tag not in _SKIP and not any(a.tag in _SKIP for a in parent.iterancestors()):
+                el.tail = _scrub_text(el.tail, counts)
+        for attribute in ("alt", "title"):
+            value = el.get(attribute)
+            if value:
+                cleaned = _scrub_text(value, counts, caption=True)
+                if cleaned != value:
+                    el.set(attribute, cleaned.strip())
+
+
+def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str | None:
+    if not text:
+        return text
+    if caption or "|" in text:
+        stripped = text.lstrip()
+        cleaned, n = _OPTIONS.subn("", stripped)
+        if n:
+            counts["image_options"] += n
+            text = text[:len(text) - len(stripped)] + cleaned
+    for kind, pattern in _TEXT_LEFTOVERS:
+        text, n = pattern.subn("", text)
+        counts[kind] += n
+    return text
+
+
+_LIST_ITEMS = {"ul": "li", "ol": "li", "dl": ("dt", "dd")}
+_TABLE_PARTS = {"table": {"caption", "colgroup", "thead", "tbody", "tfoot", "tr"},
+                "thead": {"tr"}, "tbody": {"tr"}, "tfoot": {"tr"}, "tr": {"td", "th"}}
+
+
+def repair_nesting(root: etree._Element) -> int:
+    """Unwrap elements where HTML allows none (`<small>` straight inside `<ul>`); return how many.
+
+    A list may hold only items, a table row only cells: an element in between
+    is unwrapped so its items become the list's own; loose text goes into an item.
+    """
+    repaired = 0
+    for container in list(root.iter("ul", "ol", "tr", "thead", "tbody", "tfoot", "table")):
+        allowed = {"li"} if container.tag in ("ul", "ol") else _TABLE_PARTS[container.tag]
+        changed = True
+        while changed:
+            changed = False
+            for child in list(container):
+                if isinstance(child.tag, str) and child.tag not in allowed and child.tag not in ("script", "template"):
+                    if container.tag in ("ul", "ol") and not any(c.tag == "li" for c in child.iter()):
+                        item = lxml_html.Element("li")  # content of its own: an item of the list
+                        child.addprevious(item)
+                        item.append(child)
+                        item.tail, child.tail = child.tail, None
+                    else:
+                        child.drop_tag()
+                    repaired += 1
+                    changed = True
+                    break
+        if container.tag in ("ul", "ol"):
+            if container.text and container.text.strip():
+                item = lxml_html.Element("li")
+                item.text, container.text = container.text.strip(), None
+                container.insert(0, item)
+                repaired += 1
+            for child in container:
+                if child.tail and child.tail.strip():
+                    item = lxml_html.Element("li")
+                    item.text, child.tail = child.tail.strip(), None
+                    child.addnext(item)
+                    repaired += 1
+    return repaired
+
+
+def drop_local_links(root: etree._Element) -> None:
+    """Links to a file of the export that is not a page (`clip.webm`) lead nowhere in a book: their text stays.
+
+    A plain relative link to a page (`Other_page.md`) is a wikilink.
+    """
+    for link in list(root.iter("a")):
+        href = link.get("href", "")
+        if not href or href.startswith(("#", "wiki:")) or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href):
+            continue
+        if href.lower().split("#", 1)[0].endswith(".md"):
+            page, _, section = href.partition("#")
+            link.set("href", "wiki:" + page[:-3] + ("#" + section if section else ""))
+        else:
+            link.drop_tag()
+
+
+def fit_table_columns(root: etree._Element) -> int:
+    """Narrow cells that span columns no cell of the table begins in (HTML's table model forbids those)."""
+    fixed = 0
+    for table in root.iter("table"):
+        rows = [row for row in table.iter("tr") if _table_of(row) is table]
+        cells = [[c for c in row if c.tag in ("td", "th")] for row in rows]
+        if any(_span(c, "rowspan") > 1 for row in cells for c in row):
+            continue  # rows that reach into others: leave the table as it is
+        starts: set[int] = set()
+        placed = []
+        for row in cells:
+            at = 0
+            for cell in row:
+                starts.add(at)
+                placed.append((cell, at, _span(cell, "colspan")))
+                at += _span(cell, "colspan")
+        for cell, at, span in placed:
+            covered = sum(1 for column in range(at, at + span) if column in starts)
+            if span > 1 and covered < span:
+                fixed += 1
+                if covered <= 1:
+                    cell.attrib.pop("colspan", None)
+                else:
+                    cell.set("colspan", str(covered))
+    return fixed
+
+
+def _table_of(row: etree._Element) -> etree._Element | None:
+    return next((a for a in row.iterancestors() if a.tag == "table"), None)
+
+
+def _span(cell: etree._Element, name: str) -> int:
+    try:
+        return max(1, min(1000, int(cell.get(name, "1"))))
+    except ValueError:
+        return 1
+
+
+def describe(counts: dict[str, int]) -> str:
+    """Say in a sentence what was found: '3 template calls, 12 literal <ref> tags (made into notes)'."""
+    return ", ".join(f"{counts[kind]} {what}" for kind, what in KINDS.items() if counts.get(kind))
