@@ -88,12 +88,15 @@ def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
     return text, problems
 
 
-def read_article(source: SourceFile) -> Article:
-    """Decode and clean one source file; an unusable one comes back untitled, with its problems."""
+def read_article(source: SourceFile, custom_namespaces: tuple[tuple[str, str], ...] = ()) -> Article:
+    """Decode and clean one source file; an unusable one comes back untitled, with its problems.
+
+    `custom_namespaces` are book.toml's `[links] namespaces` as (prefix, kind) pairs.
+    """
     text, problems = decode(source)
     if text is None:
         return Article(file=source.name, title="", problems=problems)
-    article = clean_article(source.name, text)
+    article = clean_article(source.name, text, custom_namespaces)
     article.problems[:0] = problems
     return article
 

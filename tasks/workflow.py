@@ -153,6 +153,8 @@ class _Chunk(_Cached):
 
     # JSON of [(name, digest of its bytes and our code)]: a string, as Luigi freezes a list item by item
     articles = luigi.Parameter(significant=False)
+    # JSON of [[prefix, kind]]: book.toml's own namespaces (in every article's digest already)
+    namespaces = luigi.Parameter(significant=False, default="[]")
 
     @cached_property
     def listed(self) -> list[tuple[str, str]]:
@@ -201,7 +203,8 @@ class CleanChunk(_Chunk):
         kept = {a.file: a for a in previous.articles if a.file in same} if previous else {}
         kept_problems = [p for p in previous.problems if p.file in same] if previous else []
         files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
-        fresh = {f.name: read_article(f) for f in files}
+        custom = tuple((prefix, kind) for prefix, kind in json.loads(self.namespaces))
+        fresh = {f.name: read_article(f, custom) for f in files}
         articles = [kept.get(name) or fresh[name] for name, _ in self.listed if name in kept or name in fresh]
         self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.listed)), started)
 
@@ -222,7 +225,8 @@ class ConvertChunk(_Chunk):
     kind = "convert"
 
     def requires(self) -> CleanChunk:
-        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles)
+        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles,
+                          namespaces=self.namespaces)
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -275,8 +279,9 @@ class AssembleBook(_Cached):
                                "run the build again") from err
 
     def requires(self) -> list[ConvertChunk]:
-        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a))
-                for d, a in self.plan.chunks]
+        namespaces = json.dumps(self.plan.selection.get("namespaces", []))
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a),
+                             namespaces=namespaces) for d, a in self.plan.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
