@@ -184,7 +184,7 @@ def _link_for(target: str, label: str, categories: list[str], interlanguage: lis
         return ""
     if kind == "file":  # an image the export kept as a link: the image, its options off the caption
         caption = _OPTIONS.sub("", " ".join(html.unescape(re.sub(r"<[^>]*>", "", label)).split()))
-        if caption.strip() == rest.strip():
+        if caption.strip() in (rest.strip(), page.strip()):  # no caption of its own
             caption = ""
         return f'<img src="{html.escape(rest.strip())}" alt="{html.escape(caption)}" />'
     if kind == "media":

@@ -108,7 +108,7 @@ def strip_templates(text: str, counts: Counter) -> str:
                 end += 1  # `{{{parameter}}}` closes with three
             at = end
         else:  # cut short (pandoc stopped at a `|`): drop the opening and the template's name
-            at = start + 2 + _NAMES_OF_TEMPLATE.match(text, start + 2).end()
+            at = _NAMES_OF_TEMPLATE.match(text, start + 2).end()
     out.append(text[at:])
     text = "".join(out)
     stray = text.count("}}")
@@ -324,10 +324,15 @@ def repair_nesting(root: etree._Element) -> int:
 def drop_local_links(root: etree._Element) -> None:
     """Links to a file of the export that is not a page (`clip.webm`) lead nowhere in a book: their text stays.
 
+    So do links with no text at all.
+
     A plain relative link to a page (`Other_page.md`) is a wikilink.
     """
     for link in list(root.iter("a")):
         href = link.get("href", "")
+        if not "".join(link.itertext()).strip() and link.find(".//img") is None:
+            link.drop_tag()  # a link with nothing to read (its text went into links nested in it): no name, no use
+            continue
         if not href or href.startswith(("#", "wiki:")) or re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", href):
             continue
         if href.lower().split("#", 1)[0].endswith(".md"):

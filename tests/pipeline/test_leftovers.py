@@ -1,0 +1,162 @@
+"""Wikitext the export left: found, converted or removed, counted; namespaces in the wiki's language."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from lxml import etree
+
+from pipeline.clean import clean_article
+from pipeline.convert import LOST_NOTE, convert_articles
+from pipeline.leftovers import fit_table_columns, repair_nesting, strip_templates, take_ref_tags
+from pipeline.namespaces import namespaces
+from pipeline.sanitize import parse_fragment, to_xhtml
+
+
+def _link(target: str, text: str | None = None) -> str:
+    """A wikilink as the export writes it."""
+    text = target if text is None else text
+    return f'"<a   href="{target.replace(" ", "_")}.md" class="wikilink" title="{target}">"{text}</a>'
+
+
+def test_literal_refs_become_notes_and_named_refs_are_reused() -> None:
+    text = ("# Page\n\nFirst.[^1] Second.\\<ref name=\"x\"/\\> Third.\\<ref\\>Smith, *Book*\n(2001).\\</ref\\>"
+            " Fourth.<ref name=x>Jones, *Other* (1999).</ref> Fifth.\\<ref name=\"x\" /\\>\n\n[^1]: Own note.\n")
+    article = clean_article("Page.md", text)
+    assert article.notes == {"1": "Own note.", "2": "Jones, *Other* (1999).", "3": "Smith, *Book* (2001)."}
+    calls = re.findall(r'data-note="([^"]+)"', article.markdown)
+    assert calls == ["1", "2", "3", "2", "2"]  # the named note is used before, at and after its definition
+    assert article.leftovers == {"ref_tag": 4}
+    assert "ref" not in re.sub(r"<sup data-note=\"\d\"></sup>", "", article.markdown)
+
+
+def test_ref_numbering_skips_the_labels_the_page_has() -> None:
+    text, notes, found = take_ref_tags("a<ref>one</ref> b<ref>two</ref>", ["1", "2", "3"])
+    assert list(notes) == ["4", "5"] and found == 2
+    assert text == 'a<sup data-note="4"></sup> b<sup data-note="5"></sup>'
+
+
+def test_templates_balanced_nested_and_cut_short() -> None:
+    counts: Counter = Counter()
+    text = ("A {{Infobox | name = {{nowrap|X}} | n = {{{1}}} }} B\n<td><p>{{dts</p></td><td>ok}}</td>\n"
+            "{{-}}\n\nC {{unclosed\n\nD }} E")
+    cleaned = strip_templates(text, counts)
+    assert "{{" not in cleaned and "}}" not in cleaned
+    assert "A  B" in cleaned and "<td><p></p></td><td>ok</td>" in cleaned and "C \n\nD  E" in cleaned
+    assert counts["template"] == 6  # Infobox, dts, -, unclosed and the two stray closings
+
+
+def test_comments_magic_words_tables_and_bracketed_links() -> None:
+    text = ("# Page\n\nText \\<!-- hidden\nacross lines --\\> and <!-- more --> __NOTOC__ here "
+            "[http://example.org/a Example site] and \\[<http://example.org/b%5D%3C/ref%3E>.\n\n"
+            "{| class=\"wikitable\"\n| cell\n|}\n\nAfter. `code {{kept}} <!-- kept -->`\n")
+    article = clean_article("Page.md", text)
+    assert "hidden" not in article.markdown and "more" not in article.markdown and "NOTOC" not in article.markdown
+    assert "[Example site](<http://example.org/a>)" in article.markdown
+    assert "<http://example.org/b>" in article.markdown and "%5D" not in article.markdown
+    assert "wikitable" not in article.markdown and "After." in article.markdown
+    assert "`code {{kept}} <!-- kept -->`" in article.markdown  # code is never touched
+    assert article.leftovers == {"comment": 2, "magic_word": 1, "table": 1, "external_link": 2}
+    assert any("2 HTML comments" in p.message for p in article.problems)
+
+
+def test_image_option_lists_leave_the_caption() -> None:
+    text = ("# Page\n\n![mini\\|hochkant=1.3\\|A caption](Pic.jpg \"mini|hochkant=1.3|A caption\")\n\n"
+            "| left | right |\n|---|---|\n| none | x |\n")
+    article = clean_article("Page.md", text)
+    assert "![A caption](Pic.jpg)" in article.markdown
+    assert "| left | right |" in article.markdown and "| none | x |" in article.markdown  # a table is no option list
+    assert article.leftovers == {"image_options": 1}
+
+
+def test_namespaces_in_the_wikis_language() -> None:
+    text = "\n".join(["# Page", "", "Body " + _link("Datei:Pic.jpg", "mini|Ein Bild") + " and "
+                      + _link("Archivo:Otro.png") + " and " + _link("Main page", "a link") + ".", "",
+                      _link("Kategorie:Städte"), _link("catégorie:Villes"), _link("Категория:Города"),
+                      _link("Category:Cities"), _link("カテゴリ:都市"), _link("de:Toronto"), _link("fr:Toronto")])
+    article = clean_article("Page.md", text)
+    assert article.categories == ["Städte", "Villes", "Города", "Cities", "都市"]
+    assert article.interlanguage == ["de:Toronto", "fr:Toronto"]
+    assert '<img src="Pic.jpg" alt="Ein Bild" />' in article.markdown
+    assert '<img src="Otro.png" alt="" />' in article.markdown
+    assert '<a href="wiki:Main_page">a link</a>' in article.markdown
+    assert "Toronto" not in article.markdown and "Kategorie" not in article.markdown
+
+
+def test_the_namespace_table_covers_the_languages_asked_for() -> None:
+    table = namespaces()
+    for prefix in ("Category", "Kategorie", "Catégorie", "Categoría", "Categoria", "Categorie", "Kategoria",
+                   "Категория", "Kategori", "カテゴリ", "分类", "分類"):
+        assert table.kind(prefix + ":X") == ("category", "X"), prefix
+    for prefix in ("File", "Image", "Datei", "Bild", "Fichier", "Archivo", "Imagen", "Immagine", "Bestand",
+                   "Plik", "Ficheiro", "Arquivo", "Файл", "Fil", "ファイル", "画像", "文件", "Lêer", "Beeld"):
+        assert table.kind(prefix + ":X.png") == ("file", "X.png"), prefix
+    assert table.kind("kategorie:X")[0] == "category"  # case does not count in a namespace name
+    assert table.kind("Anarchism: A History") == ("", "Anarchism: A History")
+
+
+def test_custom_namespaces_from_book_toml() -> None:
+    text = "# Page\n\n" + _link("Rubrik:Local") + " " + _link("Portal:Stuff", "portal") + " text.\n"
+    article = clean_article("Page.md", text, (("Rubrik", "category"), ("Portal", "drop")))
+    assert article.categories == ["Local"] and "portal" not in article.markdown and "text." in article.markdown
+    plain = clean_article("Page.md", text)
+    assert plain.categories == [] and 'href="wiki:Portal' in plain.markdown
+
+
+def test_a_redirect_with_a_title_heading_and_a_localised_one() -> None:
+    for text in ("# Redirect\n\n1.  REDIRECT " + _link("Toronto") + "\n",
+                 "1.  WEITERLEITUNG " + _link("Toronto") + "\n",
+                 "# Weiterleitung\n\n1.  WEITERLEITUNG " + _link("Toronto") + "\n"):
+        article = clean_article("Old_name.md", text)
+        assert article.redirect == "Toronto" and article.title == "Old name"
+
+
+def test_a_category_page_is_marked_as_one() -> None:
+    assert clean_article("Category:History.md", "Pages about history.\n").category_page == "History"
+    assert clean_article("x.md", "# Kategorie:Geschichte\n\nText.\n").category_page == "Geschichte"
+    assert clean_article("History.md", "# History\n\nText.\n").category_page is None
+
+
+def test_converted_pages_keep_unique_ids_levels_and_say_a_note_is_lost() -> None:
+    text = ("# Page\n\nIntro.[^1] More.[^2]\n\n## Notes\n\nThe page's own notes.\n\n#### Deep\n\nText.\n\n"
+            "## Ref 1\n\nText.\n\n[^1]: \n\n[^2]: Smith, *Book* (2001).\n")
+    fragment = convert_articles([clean_article("Page.md", text)])[0]
+    ids = re.findall(r'id="([^"]+)"', fragment.html)
+    assert "ch-page--notes" not in ids and len(ids) == len(set(ids))
+    assert [(s.level, s.title) for s in fragment.sections] == [(2, "Notes"), (3, "Deep"), (2, "Ref 1")]
+    assert not any(s.id.startswith("ch-page--ref-") for s in fragment.sections)
+    lost, kept = fragment.notes
+    assert lost.lost and LOST_NOTE in lost.html and lost.text == "" and lost.parsed == ([], [])
+    assert not kept.lost and "Smith" in kept.html
+    assert any("1 of 2 notes are empty" in p.message for p in fragment.problems)
+
+
+def test_converted_text_loses_what_pandoc_escaped() -> None:
+    text = "# Page\n\n<table><tr><td>x &lt;ref&gt;y&lt;/ref&gt; &lt;/ref&gt; __TOC__ {{dts</td></tr></table>\n"
+    article = clean_article("Page.md", text)
+    assert article.notes == {"1": "y"}  # a literal ref in raw HTML is a note too
+    fragment = convert_articles([article])[0]
+    visible = "".join(parse_fragment(fragment.html).itertext())
+    assert not re.search(r"<\s*/?ref|__TOC__|\{\{", visible) and "x" in visible
+    assert fragment.leftovers == {"ref_tag": 2, "magic_word": 1, "template": 1}
+
+
+def test_lists_and_tables_are_mended() -> None:
+    root = parse_fragment("<ul><small><li>a</li><li>b</li></small><em>c</em></ul>"
+                          "<table><tr><td colspan=\"4\">wide</td></tr><tr><td>1</td><td>2</td></tr></table>")
+    assert repair_nesting(root) == 2
+    assert fit_table_columns(root) == 1
+    out = to_xhtml(root)
+    assert "<ul><li>a</li><li>b</li><li><em>c</em></li></ul>" in out
+    assert '<td colspan="2">wide</td>' in out
+    assert all(child.tag == "li" for child in root.find("ul"))
+    assert isinstance(root, etree._Element)
+
+
+def test_links_that_lead_nowhere_lose_their_tag_not_their_text() -> None:
+    text = ("# Page\n\nSee [<a href=\"wiki:Author\">Author</a>, *Title*](http://example.org/t) and "
+            "[the clip](Clip.webm) and [a page](Other_page.md).\n")
+    html = convert_articles([clean_article("Page.md", text)])[0].html
+    assert not re.search(r"<a [^>]*>\s*</a>", html)
+    assert "Clip.webm" not in html and "the clip" in html
+    assert '<a href="wiki:Other_page">a page</a>' in html
