@@ -111,7 +111,8 @@ def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str]
     ns = namespaces(custom_namespaces)
     categories: list[str] = []
     interlanguage: list[str] = []
-    text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories, interlanguage, ns), text)
+    counts: Counter = Counter()
+    text = _WIKILINK.sub(lambda m: _rewrite_link(m, categories, interlanguage, ns, counts), text)
 
     lines = text.split("\n")
     title, rest = _take_title(lines, name)
@@ -131,13 +132,12 @@ def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str]
     if kind != "category":
         kind, described = ns.kind(title_from_filename(name))
     body, notes, problems = _take_notes(lines, name)
-    counts: Counter = Counter()
     body, ref_notes, tags = take_ref_tags(unswallow_links(body), list(notes))
     counts["ref_tag"] += tags
     notes.update(ref_notes)
 
     def wikilink(target: str, label: str) -> str:
-        return _link_for(target, label or target, categories, interlanguage, ns)
+        return _link_for(target, label or target, categories, interlanguage, ns, counts)
 
     body = scrub_markdown(body, counts, wikilink)
     notes = {label: " ".join(scrub_markdown(note, counts, wikilink).split()) for label, note in notes.items()}
@@ -154,7 +154,8 @@ def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str]
                    category_page=normalize_title(described) if kind == "category" and described else None)
 
 
-def _rewrite_link(match: re.Match[str], categories: list[str], interlanguage: list[str], ns: Namespaces) -> str:
+def _rewrite_link(match: re.Match[str], categories: list[str], interlanguage: list[str], ns: Namespaces,
+                  counts: Counter) -> str:
     """Return one wikilink as ``<a href="wiki:…">`` (categories and interlanguage links are collected)."""
     label = match.group(2)
     href = _HREF.search(match.group(0))
@@ -163,10 +164,11 @@ def _rewrite_link(match: re.Match[str], categories: list[str], interlanguage: li
         return f'<a href="{html.escape(target)}">{label}</a>'
     if target.lower().endswith(".md"):
         target = target[:-3]
-    return _link_for(target, label, categories, interlanguage, ns)
+    return _link_for(target, label, categories, interlanguage, ns, counts)
 
 
-def _link_for(target: str, label: str, categories: list[str], interlanguage: list[str], ns: Namespaces) -> str:
+def _link_for(target: str, label: str, categories: list[str], interlanguage: list[str], ns: Namespaces,
+              counts: Counter) -> str:
     """What a link to `target` becomes, by its namespace: a wikilink, an image, text or nothing."""
     target = target.lstrip(":") if target.startswith(":") and ns.kind(target[1:])[0] == "interlanguage" else target
     page, _, section = target.partition("#")
@@ -183,7 +185,8 @@ def _link_for(target: str, label: str, categories: list[str], interlanguage: lis
     if kind == "drop":
         return ""
     if kind == "file":  # an image the export kept as a link: the image, its options off the caption
-        caption = _OPTIONS.sub("", " ".join(html.unescape(re.sub(r"<[^>]*>", "", label)).split()))
+        caption, n = _OPTIONS.subn("", " ".join(html.unescape(re.sub(r"<[^>]*>", "", label)).split()))
+        counts["image_options"] += n
         if caption.strip() in (rest.strip(), page.strip()):  # no caption of its own
             caption = ""
         return f'<img src="{html.escape(rest.strip())}" alt="{html.escape(caption)}" />'
