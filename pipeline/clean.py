@@ -15,7 +15,7 @@ from urllib.parse import quote
 from collections import Counter
 
 from .csl import mark_citations
-from .leftovers import describe, scrub_markdown, take_ref_tags, unswallow_links
+from .leftovers import describe, scrub_markdown, take_html_footnotes, take_ref_tags, unswallow_links
 from .model import Article, Problem, SourceFile
 from .namespaces import Namespaces, image_option_pattern, namespaces
 from .titles import normalize_title, title_from_filename
@@ -135,6 +135,9 @@ def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str]
     body, ref_notes, tags = take_ref_tags(unswallow_links(body), list(notes))
     counts["ref_tag"] += tags
     notes.update(ref_notes)
+    body, html_notes, found = take_html_footnotes(body, list(notes))
+    counts["html_footnote"] += found
+    notes.update(html_notes)
 
     def wikilink(target: str, label: str) -> str:
         return _link_for(target, label or target, categories, interlanguage, ns, counts)

@@ -22,11 +22,12 @@ from lxml import etree, html as lxml_html
 
 from .namespaces import image_option_pattern
 
-__all__ = ["KINDS", "scrub_markdown", "unswallow_links", "drop_local_links", "fit_table_columns", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
+__all__ = ["KINDS", "scrub_markdown", "unswallow_links", "take_html_footnotes", "drop_local_links", "fit_table_columns", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
 
 # Report names of what is counted, in the order a message lists them.
 KINDS = {
     "ref_tag": "literal <ref> tags (made into notes)",
+    "html_footnote": "footnotes written as HTML (made into notes)",
     "template": "template calls",
     "table": "wikitext tables",
     "comment": "HTML comments",
@@ -56,6 +57,7 @@ _TITLE = re.compile(r'(\]\((?:[^\s()]|\([^\s()]*\))+)[ \t\n]+"(?:[^"]|"(?!\)))*"
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.S | re.M)
 _CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|<(pre|code)\b[^>]*>.*?</\2\s*>", re.S | re.I)
 _WIKITABLE = re.compile(r"^[ \t]*\{\|.*?^[ \t]*\|\}[ \t]*$", re.S | re.M)
+_SPLIT_BRACES = re.compile(r"\{_\{_?|_?\}_\}")
 _NAMES_OF_TEMPLATE = re.compile(r"[^|<>\n{}\[\]]*")
 _CELL_END = re.compile(r"</t[dh]>|\n[ \t]*\n")
 _OPTIONS = image_option_pattern()
@@ -78,6 +80,8 @@ def _outside_code(text: str, change: Callable[[str], str]) -> str:
 
 def strip_templates(text: str, counts: Counter) -> str:
     """Remove template calls: balanced `{{…}}` with nesting (within a paragraph), and what is left of cut ones."""
+    # Inside raw HTML the export may write a call's braces apart: `{_{_Doi_10.1000/x_}_}`.
+    text = _SPLIT_BRACES.sub(lambda m: "{{" if m.group(0).startswith("{") else "}}", text)
     out: list[str] = []
     at = 0
     while True:
@@ -174,6 +178,51 @@ def take_ref_tags(text: str, labels: list[str]) -> tuple[str, dict[str, str], in
         out.append(f'<sup data-note="{label}"></sup>')
     out.append(text[at:])
     return "".join(out), notes, len(found)
+
+
+# pandoc writes the notes of a page whose refs sit in raw HTML (a table) as HTML footnotes of its own.
+_HTML_NOTE_CALL = re.compile(r'<a\s+href="#(fn\d+)"\s+class="footnote-ref"[^>]*>\s*<sup>[^<]*</sup>\s*</a>')
+_HTML_NOTES = re.compile(r'<section\s[^>]*class="footnotes[^"]*"[^>]*>(.*?)</section>', re.S)
+_HTML_NOTE = re.compile(r'<li\s+id="(fn\d+)"\s*>(.*?)</li>', re.S)
+_BACKLINK = re.compile(r'<a\s+href="#fnref\d+"[^>]*>.*?</a>', re.S)
+
+
+def take_html_footnotes(text: str, labels: list[str]) -> tuple[str, dict[str, str], int]:
+    """Turn pandoc's HTML footnotes (`<a href="#fn3" class="footnote-ref">` and their `<section
+    class="footnotes">`) into note markers and notes; return (text, new notes, footnotes found).
+
+    Each raw HTML block numbers its own from 1, its section after it: a call belongs to the next section.
+    """
+    numbers = [int(label) for label in labels if label.isdigit()]
+    counter = [max(numbers, default=0) + 1]
+    taken = set(labels)
+    notes: dict[str, str] = {}
+    found = 0
+    out, at = [], 0
+    sections = list(_HTML_NOTES.finditer(text))
+    for section in [*sections, None]:
+        bodies: dict[str, str] = {}
+        if section is not None:
+            for item in _HTML_NOTE.finditer(section.group(1)):
+                body = _BACKLINK.sub("", item.group(2))
+                bodies[item.group(1)] = " ".join(re.sub(r"</?p\b[^>]*>", " ", body).split())
+        given: dict[str, str] = {}
+
+        def call(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in given:
+                while str(counter[0]) in taken:
+                    counter[0] += 1
+                given[key] = str(counter[0])
+                taken.add(given[key])
+                notes[given[key]] = bodies.get(key, "")
+            return f'<sup data-note="{given[key]}"></sup>'
+
+        end = section.start() if section is not None else len(text)
+        out.append(_HTML_NOTE_CALL.sub(call, text[at:end]))
+        found += max(len(bodies), len(given))
+        at = section.end() if section is not None else end
+    return "".join(out), notes, found
 
 
 def unswallow_links(text: str) -> str:

@@ -36,14 +36,28 @@ def test_ref_numbering_skips_the_labels_the_page_has() -> None:
     assert text == 'a<sup data-note="4"></sup> b<sup data-note="5"></sup>'
 
 
+def test_html_footnotes_become_notes_each_block_its_own() -> None:
+    call = '<a href="#fn1" class="footnote-ref" id="fnref1"\nrole="doc-noteref"><sup>1</sup></a>'
+    section = ('<section id="footnotes" class="footnotes footnotes-end-of-document"\nrole="doc-endnotes">\n<hr />\n'
+               '<ol>\n<li id="fn1"><p>{}</p><a href="#fnref1" class="footnote-back"\nrole="doc-backlink">↩︎</a></li>\n'
+               '</ol>\n</section>\n')
+    text = (f"# Page\n\nOwn.[^1]\n\n<table><tr><td>a{call}</td></tr></table>\n" + section.format("First source")
+            + f"\n<table><tr><td>b{call}</td></tr></table>\n" + section.format("") + "\n[^1]: Own note.\n")
+    article = clean_article("Page.md", text)
+    assert article.notes == {"1": "Own note.", "2": "First source", "3": ""}
+    assert re.findall(r'data-note="(\d)"', article.markdown) == ["1", "2", "3"]
+    assert "footnote" not in article.markdown and "↩" not in article.markdown
+    assert article.leftovers == {"html_footnote": 2}
+
+
 def test_templates_balanced_nested_and_cut_short() -> None:
     counts: Counter = Counter()
-    text = ("A {{Infobox | name = {{nowrap|X}} | n = {{{1}}} }} B\n<td><p>{{dts</p></td><td>ok}}</td>\n"
+    text = ("A {{Infobox | name = {{nowrap|X}} | n = {{{1}}} }} B\n<td><p>{{dts</p></td><td>ok}}{_{_Doi_1_}_}</td>\n"
             "{{-}}\n\nC {{unclosed\n\nD }} E")
     cleaned = strip_templates(text, counts)
     assert "{{" not in cleaned and "}}" not in cleaned
     assert "A  B" in cleaned and "<td><p></p></td><td>ok</td>" in cleaned and "C \n\nD  E" in cleaned
-    assert counts["template"] == 6  # Infobox, dts, -, unclosed and the two stray closings
+    assert counts["template"] == 7  # Infobox, dts, Doi, -, unclosed and the two stray closings
 
 
 def test_comments_magic_words_tables_and_bracketed_links() -> None:
