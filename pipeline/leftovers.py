@@ -35,6 +35,8 @@ KINDS = {
     "image_options": "image option lists",
     "external_link": "bracketed external links (made into links)",
     "wikilink": "unconverted [[wikilinks]]",
+    "html_tag": "HTML tags written as text",
+    "emphasis": "stray emphasis marks",
 }
 
 _LT = r"(?:\\?<|&lt;)"
@@ -57,10 +59,17 @@ _TITLE = re.compile(r'(\]\((?:[^\s()]|\([^\s()]*\))+)[ \t\n]+"(?:[^"]|"(?!\)))*"
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.S | re.M)
 _CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|<(pre|code)\b[^>]*>.*?</\2\s*>", re.S | re.I)
 _WIKITABLE = re.compile(r"^[ \t]*\{\|.*?^[ \t]*\|\}[ \t]*$", re.S | re.M)
-_SPLIT_BRACES = re.compile(r"\{_\{_?|_?\}_\}")
+_SPLIT_BRACES = re.compile(r"\{\\?_\{(?:\\?_)?|(?:\\?_)?\}\\?_\}")
 _NAMES_OF_TEMPLATE = re.compile(r"[^|<>\n{}\[\]]*")
 _CELL_END = re.compile(r"</t[dh]>|\n[ \t]*\n")
 _OPTIONS = image_option_pattern()
+# HTML tags the export escaped into text (`\<br /\>`, `\<blockquote\>`): inline ones are tags again,
+# block ones go (their text stays).
+_ESCAPED_INLINE_TAG = re.compile(r"\\<(/?)(br|small|big|sup|sub|i|b|u|s|em|strong|span|abbr)\b((?:[^<>\\]|\\[^<>])*?)\s*(/?)\\>",
+                                 re.I)
+_ESCAPED_BLOCK_TAG = re.compile(r"\\</?(?:blockquote|div|center|poem|p|font|table|tr|td|th|gallery|nowiki|onlyinclude"
+                                r"|noinclude|includeonly|section|mapframe|timeline|score|imagemap|syntaxhighlight)\b"
+                                r"(?:[^<>\\]|\\[^<>])*?/?\\>", re.I)
 
 
 def _outside_code(text: str, change: Callable[[str], str]) -> str:
@@ -110,6 +119,7 @@ def strip_templates(text: str, counts: Counter) -> str:
         if end != -1:
             while end < limit and text[end] == "}" and text.count("{", start, end) > text.count("}", start, end):
                 end += 1  # `{{{parameter}}}` closes with three
+            out.append(citation_text(text[start + 2:end - 2]))
             at = end
         else:  # cut short (pandoc stopped at a `|`): drop the opening and the template's name
             at = _NAMES_OF_TEMPLATE.match(text, start + 2).end()
@@ -120,6 +130,63 @@ def strip_templates(text: str, counts: Counter) -> str:
         counts["template"] += stray
         text = re.sub(r"\}\}+", "", text)
     return text
+
+
+# Citation templates, in the languages of the namespace table: their fields are the note's text.
+_CITATION = re.compile(r"(?:cite\b|citation|literatur|internetquelle|webarchiv|cita\b|cita |ouvrage|lien web|article\b"
+                       r"|cytuj|citar|citeer|книга|статья|публикация|cite_|harvnb)", re.I)
+_FIELDS = {
+    "author": ("autor", "author", "authors", "auteur", "autore", "autor1", "author1", "auteurs", "автор", "författare",
+               "vauthors", "hrsg", "editor", "herausgeber"),
+    "last": ("last", "last1", "surname", "nom", "apellido", "cognome", "achternaam"),
+    "first": ("first", "first1", "given", "prénom", "nombre", "nome", "voornaam"),
+    "title": ("titel", "title", "titre", "título", "titolo", "заглавие", "titel-en", "tytuł"),
+    "container": ("sammelwerk", "werk", "journal", "work", "website", "newspaper", "periodical", "magazine",
+                  "périodique", "revista", "publicación", "opera", "pubblicazione", "издание", "tijdschrift",
+                  "czasopismo"),
+    "publisher": ("verlag", "publisher", "éditeur", "editorial", "editore", "издательство", "uitgever", "wydawca"),
+    "place": ("ort", "location", "place", "lieu", "ubicación", "città", "место"),
+    "year": ("datum", "jahr", "year", "date", "année", "año", "fecha", "anno", "data", "год", "jaar", "rok"),
+    "volume": ("band", "volume", "vol", "tome", "том", "jahrgang"),
+    "pages": ("seiten", "pages", "page", "pp", "p", "páginas", "pagine", "страницы"),
+    "doi": ("doi",),
+    "isbn": ("isbn",),
+    "url": ("url", "online", "lien", "urlarchiv"),
+}
+_FIELD_OF = {name: field for field, names in _FIELDS.items() for name in names}
+
+
+def citation_text(inner: str) -> str:
+    """A citation template's fields as a citation in plain text; "" for any other template.
+
+    `{{Literatur |Autor=A. Author |Titel=Title |Sammelwerk=Journal |Datum=1996}}` becomes
+    `A. Author, *Title*, Journal (1996)`: what the note said before the export dropped it.
+    """
+    parts = [_unescape(part) for part in re.split(r"\\?\|", inner)]
+    name = parts[0].replace("_", " ").strip()
+    doi = re.match(r"doi[\s:]+(10\.\S+)$", name, re.I) or (re.match(r"doi$", name, re.I) and len(parts) > 1
+                                                              and re.match(r"()\s*(10\.\S+)", parts[1]))
+    if doi:  # {{doi|10.1000/x}}: the identifier is worth keeping
+        return f"doi:{doi.group(doi.lastindex)}"
+    if not _CITATION.match(name):
+        return ""
+    found: dict[str, str] = {}
+    for part in parts[1:]:
+        key, equals, value = part.partition("=")
+        field = _FIELD_OF.get(key.replace("_", " ").strip().casefold()) if equals else None
+        value = " ".join(value.replace("_", " ").split()) if field not in ("url", "doi", "isbn") else value.strip()
+        if field and value and field not in found:
+            found[field] = value
+    author = found.get("author") or ", ".join(v for v in (found.get("last"), found.get("first")) if v)
+    text = ", ".join(v for v in (author, f"*{found['title']}*" if "title" in found else "",
+                                 found.get("container", ""), found.get("volume", "")) if v)
+    where = ", ".join(v for v in (found.get("publisher"), found.get("place"), found.get("year")) if v)
+    text += f" ({where})" if where else ""
+    text += f", {found['pages']}" if "pages" in found else ""
+    text += f". doi:{found['doi']}" if "doi" in found else ""
+    text += f". ISBN {found['isbn']}" if "isbn" in found else ""
+    text += f". <{found['url']}>" if re.match(r"https?://\S+$", found.get("url", "")) else ""
+    return text.strip()
 
 
 def take_ref_tags(text: str, labels: list[str]) -> tuple[str, dict[str, str], int]:
@@ -251,6 +318,10 @@ def scrub_markdown(text: str, counts: Counter, wikilink: Callable[[str, str], st
         counts["table"] += n
         part, n = _MAGIC.subn("", part)
         counts["magic_word"] += n
+        part, n = _ESCAPED_INLINE_TAG.subn(_inline_tag, part)
+        counts["html_tag"] += n
+        part, n = _ESCAPED_BLOCK_TAG.subn(" ", part)
+        counts["html_tag"] += n
         part, n = _OPTIONS.subn("", part)
         counts["image_options"] += n
         part, n = _ESCAPED_WIKILINK.subn(lambda m: wikilink(_unescape(m.group(1)), _unescape(m.group(2) or "")), part)
@@ -266,6 +337,14 @@ def scrub_markdown(text: str, counts: Counter, wikilink: Callable[[str, str], st
         return part
 
     return _outside_code(text, change)
+
+
+def _inline_tag(match: re.Match[str]) -> str:
+    closing, name, attributes, empty = match.groups()
+    name = name.lower()
+    if closing:
+        return f"</{name}>"
+    return f"<{name}{_unescape(attributes)}{' /' if name == 'br' or empty else ''}>"
 
 
 def _is_wikitext(title: str) -> bool:
@@ -288,7 +367,9 @@ _TEXT_LEFTOVERS = (
     ("magic_word", re.compile(r"(?<!\w)__[A-ZÀ-ÞА-Я]+(?:_[A-ZÀ-ÞА-Я]+)*__(?!\w)")),
     ("template", re.compile(r"\{\{[^{}|<>\n]*|\}\}")),
     ("wikilink", re.compile(r"\[\[|\]\]")),
+    ("emphasis", re.compile(r"(?<!')'{2,5}(?!')")),  # two to five apostrophes are wiki markup, never prose
 )
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
 _SKIP = {"pre", "code", "kbd", "samp", "math", "script", "style"}
 
 
@@ -323,6 +404,8 @@ def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str
     for kind, pattern in _TEXT_LEFTOVERS:
         text, n = pattern.subn("", text)
         counts[kind] += n
+    if "&" in text:  # an entity escaped twice (`&amp;nbsp;`) reads as itself
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
     return text
 
 

@@ -60,6 +60,18 @@ def test_templates_balanced_nested_and_cut_short() -> None:
     assert counts["template"] == 7  # Infobox, dts, Doi, -, unclosed and the two stray closings
 
 
+def test_citation_templates_keep_their_fields() -> None:
+    counts: Counter = Counter()
+    text = ("[^1]: {\\_{\\_Literatur\\_ \\|Autor=Jacques Laskar \\|Titel=Large scale chaos "
+            "\\|Sammelwerk=Celestial Mechanics \\|Band=64 \\|Datum=1996 \\|Seiten=115–162 \\|DOI=10.1007/BF00051610\\_}\\_}"
+            " and {{cite web |url=https://example.org/a |title=A page |website=Example |access-date=2020}}"
+            " {{Doi|10.1088/x}} {{nowrap|gone}}")
+    assert strip_templates(text, counts) == (
+        "[^1]: Jacques Laskar, *Large scale chaos*, Celestial Mechanics, 64 (1996), 115–162. doi:10.1007/BF00051610"
+        " and *A page*, Example. <https://example.org/a> doi:10.1088/x ")
+    assert counts["template"] == 4
+
+
 def test_comments_magic_words_tables_and_bracketed_links() -> None:
     text = ("# Page\n\nText \\<!-- hidden\nacross lines --\\> and <!-- more --> __NOTOC__ here "
             "[http://example.org/a Example site] and \\[<http://example.org/b%5D%3C/ref%3E>.\n\n"
@@ -174,3 +186,11 @@ def test_links_that_lead_nowhere_lose_their_tag_not_their_text() -> None:
     assert not re.search(r"<a [^>]*>\s*</a>", html)
     assert "Clip.webm" not in html and "the clip" in html
     assert '<a href="wiki:Other_page">a page</a>' in html
+
+def test_escaped_html_tags_stray_emphasis_and_entities() -> None:
+    text = ("# P\n\nA quote:\\<blockquote\\> \"In March\" \\</blockquote\\> and x\\<br /\\>y \\<small\\>s\\</small\\>."
+            " Bearman'' (D-669) ''Good'' Apollo&amp;nbsp;8, rock 'n' roll.\n")
+    fragment = convert_articles([clean_article("P.md", text)])[0]
+    assert fragment.html.strip() == ('<p>A quote: "In March" and x<br/>y <small>s</small>. Bearman (D-669) <em>Good</em>'
+                             " Apollo\u00a08, rock 'n' roll.</p>")
+    assert fragment.leftovers == {"html_tag": 5, "emphasis": 1}
