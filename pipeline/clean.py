@@ -173,7 +173,10 @@ def _rewrite_link(match: re.Match[str], categories: list[str], interlanguage: li
 def _link_for(target: str, label: str, categories: list[str], interlanguage: list[str], ns: Namespaces,
               counts: Counter) -> str:
     """What a link to `target` becomes, by its namespace: a wikilink, an image, text or nothing."""
-    target = target.lstrip(":") if target.startswith(":") and ns.kind(target[1:])[0] == "interlanguage" else target
+    if target.startswith(":"):  # `[[:Category:X]]`, `[[:de:Seite]]`: a visible link, not a category or a language
+        if ns.kind(normalize_title(target[1:].partition("#")[0]))[0]:
+            return label  # it leads to no page of the book: its text stays
+        target = target[1:]
     page, _, section = target.partition("#")
     kind, rest = ns.kind(normalize_title(page))
     if kind == "category":

@@ -122,7 +122,8 @@ class Namespaces:
         for kind, names in (("category", self.category), ("file", self.file), ("media", self.media)):
             if key in names:
                 return kind, rest.strip()
-        if key in LANGUAGE_CODES and rest.strip():
+        # `de:Seite`; "War: A History" (a space after the colon) is a title, not Waray's wiki.
+        if key in LANGUAGE_CODES and rest.strip() and not rest[:1].isspace():
             return "interlanguage", rest.strip()
         return "", title
 

@@ -119,6 +119,11 @@ def test_the_namespace_table_covers_the_languages_asked_for() -> None:
         assert table.kind(prefix + ":X.png") == ("file", "X.png"), prefix
     assert table.kind("kategorie:X")[0] == "category"  # case does not count in a namespace name
     assert table.kind("Anarchism: A History") == ("", "Anarchism: A History")
+    assert table.kind("War: A History") == ("", "War: A History") and table.kind("war:Gyera")[0] == "interlanguage"
+    article = clean_article("P.md", "# P\n\nSee " + _link(":Kategorie:Städte", "the cities") + " and "
+                            + _link(":de:Toronto", "Toronto (de)") + ".\n")
+    assert article.categories == [] and article.interlanguage == []
+    assert "See the cities and Toronto (de)." in article.markdown
 
 
 def test_custom_namespaces_from_book_toml() -> None:
