@@ -243,4 +243,8 @@ def _link_note_refs(root: etree._Element, cid: str) -> dict[str, list[str]]:
         link = etree.SubElement(sup, "a", {"class": "noteref", "id": ref_id, "role": "doc-noteref",
                                            "href": f"#{cid}--fn-{slugify(label)}"})
         link.text = label
+        before = sup.getprevious()
+        if before is not None and before.tag == "sup" and not (before.tail or "").strip() \
+                and any(a.get("class") == "noteref" for a in before.iter("a")):
+            sup.text = ","  # calls side by side read 1,2,3 (as a wiki prints [1][2][3]), not 123
     return refs

@@ -199,3 +199,10 @@ def test_escaped_html_tags_stray_emphasis_and_entities() -> None:
     assert fragment.html.strip() == ('<p>A quote: "In March" and x<br/>y <small>s</small>. Bearman (D-669) <em>Good</em>'
                              " Apollo\u00a08, rock 'n' roll.</p>")
     assert fragment.leftovers == {"html_tag": 5, "emphasis": 1}
+
+
+def test_note_calls_side_by_side_are_set_apart() -> None:
+    article = clean_article("P.md", "# P\n\nText.[^1][^2] More.[^3]\n\n[^1]: A.\n\n[^2]: B.\n\n[^3]: C.\n")
+    html = convert_articles([article])[0].html
+    assert re.sub(r"<a [^>]*>", "<a>", html).strip() == \
+        "<p>Text.<sup><a>1</a></sup><sup>,<a>2</a></sup> More.<sup><a>3</a></sup></p>"
