@@ -41,7 +41,7 @@ _REDIRECT = re.compile(
     re.I,
 )
 _OPTIONS = image_option_pattern()
-_REFERENCES_TAG = re.compile(r"<references\s*/>|<references>\s*</references>", re.I)
+_REFERENCES_TAG = re.compile(r"<references\b[^<>]*/>|<references\b[^<>]*>\s*</references>", re.I)
 _NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?(.*)$")
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
@@ -276,12 +276,23 @@ def _mediawiki_emphasis(text: str) -> str:
     return _ITALIC.sub(r"*\1*", text)
 
 
+# Headings a wiki puts over `<references/>`, in the languages of the namespace table.
+_NOTES_HEADINGS = {
+    "references", "notes", "footnotes", "notes and references", "citations", "sources",
+    "einzelnachweise", "anmerkungen", "fußnoten", "belege", "quellen", "nachweise",
+    "références", "notes et références", "sources et références", "referencias", "notas", "notas y referencias",
+    "note", "riferimenti", "note e riferimenti", "bronnen", "noten", "referenties", "bronnen en referenties",
+    "przypisy", "bibliografia", "referências", "notas e referências", "примечания", "источники", "сноски",
+    "källor", "fotnoter", "referenser", "脚注", "出典", "参考文献", "注释", "參考文獻", "註釋", "verwysings", "notas",
+}
+
+
 def _drop_empty_sections(text: str) -> str:
     """Drop headings left with nothing under them (`## References` once cleaned)."""
     lines = text.split("\n")
     keep: list[str] = []
     for i, line in enumerate(lines):
-        if _HEADING.match(line) and line.lstrip("#").strip().lower() in {"references", "notes", "footnotes"}:
+        if _HEADING.match(line) and line.lstrip("#").strip().lower() in _NOTES_HEADINGS:
             rest = next((later for later in lines[i + 1:] if later.strip()), "")
             if not rest or _HEADING.match(rest):
                 continue

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 
 from lxml import etree, html as lxml_html
 
-from .namespaces import image_option_pattern
+from .namespaces import file_text_pattern, image_option_pattern
 
 __all__ = ["KINDS", "scrub_markdown", "unswallow_links", "take_html_footnotes", "drop_local_links", "fit_table_columns", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
 
@@ -33,6 +33,7 @@ KINDS = {
     "comment": "HTML comments",
     "magic_word": "magic words",
     "image_options": "image option lists",
+    "file_text": "files named as text (a gallery's lines)",
     "external_link": "bracketed external links (made into links)",
     "wikilink": "unconverted [[wikilinks]]",
     "html_tag": "HTML tags written as text",
@@ -63,6 +64,7 @@ _SPLIT_BRACES = re.compile(r"\{\\?_\{(?:\\?_)?|(?:\\?_)?\}\\?_\}")
 _NAMES_OF_TEMPLATE = re.compile(r"[^|<>\n{}\[\]]*")
 _CELL_END = re.compile(r"</t[dh]>|\n[ \t]*\n")
 _OPTIONS = image_option_pattern()
+_FILE_TEXT = file_text_pattern()
 # HTML tags the export escaped into text (`\<br /\>`, `\<blockquote\>`): inline ones are tags again,
 # block ones go (their text stays).
 _ESCAPED_INLINE_TAG = re.compile(r"\\<(/?)(br|small|big|sup|sub|i|b|u|s|em|strong|span|abbr)\b((?:[^<>\\]|\\[^<>])*?)\s*(/?)\\>",
@@ -322,6 +324,8 @@ def scrub_markdown(text: str, counts: Counter, wikilink: Callable[[str, str], st
         counts["html_tag"] += n
         part, n = _ESCAPED_BLOCK_TAG.subn(" ", part)
         counts["html_tag"] += n
+        part, n = _FILE_TEXT.subn(_file_text, part)
+        counts["file_text"] += n
         part, n = _OPTIONS.subn("", part)
         counts["image_options"] += n
         part, n = _ESCAPED_WIKILINK.subn(lambda m: wikilink(_unescape(m.group(1)), _unescape(m.group(2) or "")), part)
@@ -345,6 +349,13 @@ def _inline_tag(match: re.Match[str]) -> str:
     if closing:
         return f"</{name}>"
     return f"<{name}{_unescape(attributes)}{' /' if name == 'br' or empty else ''}>"
+
+
+def _file_text(match: re.Match[str]) -> str:
+    """What is left of a file named as text: its caption without image options (and the space after it)."""
+    caption = match.group(1) or ""
+    kept = _OPTIONS.sub("", caption.strip()).strip()
+    return kept + " " if kept and caption != caption.rstrip() else kept
 
 
 def _is_wikitext(title: str) -> bool:
@@ -401,6 +412,8 @@ def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str
         if n:
             counts["image_options"] += n
             text = text[:len(text) - len(stripped)] + cleaned
+    text, n = _FILE_TEXT.subn(_file_text, text)
+    counts["file_text"] += n
     for kind, pattern in _TEXT_LEFTOVERS:
         text, n = pattern.subn("", text)
         counts[kind] += n

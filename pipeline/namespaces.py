@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["Namespaces", "namespaces", "image_option_pattern", "LANGUAGE_CODES"]
+__all__ = ["Namespaces", "namespaces", "image_option_pattern", "file_text_pattern", "LANGUAGE_CODES"]
 
 MEDIA, FILE, CATEGORY = -2, 6, 14
 
@@ -141,6 +141,15 @@ def namespaces(custom: tuple[tuple[str, str], ...] = ()) -> Namespaces:
 
     return Namespaces(category=names(CATEGORY), file=names(FILE), media=names(MEDIA),
                       redirect_words=_REDIRECT_WORDS, custom={_key(p): k for p, k in custom})
+
+
+def file_text_pattern() -> re.Pattern[str]:
+    """A file named as text (`Datei:A.jpg|Caption`, what a `<gallery>` becomes): group 1 is the caption."""
+    names = sorted({n for table in _NAMES.values() for n in (*table[FILE], *table[MEDIA])}, key=len, reverse=True)
+    prefix = "(?:" + "|".join(re.escape(n) for n in names) + ")"
+    return re.compile(rf"(?<![\w/]){prefix}:[^\n|\\<>\[\]]*?\.(?:png|jpe?g|gif|svg|tiff?|webp|ogg|ogv|oga|webm|"
+                      rf"pdf|djvu|mp3|mp4|wav|flac|midi?|xcf|stl)(?:[ \t]*\\?\|((?:(?!{prefix}:)[^\n\[\]<>])*))?",
+                      re.I)
 
 
 def image_option_pattern() -> re.Pattern[str]:

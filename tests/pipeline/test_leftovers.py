@@ -206,3 +206,11 @@ def test_note_calls_side_by_side_are_set_apart() -> None:
     html = convert_articles([article])[0].html
     assert re.sub(r"<a [^>]*>", "<a>", html).strip() == \
         "<p>Text.<sup><a>1</a></sup><sup>,<a>2</a></sup> More.<sup><a>3</a></sup></p>"
+
+
+def test_a_gallery_written_as_text_keeps_its_captions() -> None:
+    text = ("# P\n\nDatei:A.jpg\\|Bild A Datei:B.jpg\\|mini\\|Bild B Bild:C.png\n\n"
+            "### Einzelnachweise\n\n<references group=\"Anm.\" />\n")
+    article = clean_article("P.md", text)
+    assert article.markdown == "Bild A Bild B\n"
+    assert article.leftovers == {"file_text": 3}
