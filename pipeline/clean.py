@@ -195,7 +195,9 @@ def _link_for(target: str, label: str, categories: list[str], interlanguage: lis
         counts["image_options"] += n
         if caption.strip() in (rest.strip(), page.strip()):  # no caption of its own
             caption = ""
-        return f'<img src="{html.escape(rest.strip())}" alt="{html.escape(caption)}" />'
+        # Markdown, not an <img> tag: a tag alone on its line would open a raw HTML block to the next blank line.
+        alt = re.sub(r"([\\\[\]*_`<>])", r"\\\1", caption)
+        return f"![{alt}](<{rest.strip().replace('<', '%3C').replace('>', '%3E')}>)"
     if kind == "media":
         return label
     href_value = "wiki:" + quote(page, safe="") + ("#" + quote(section, safe="") if section else "")

@@ -103,10 +103,16 @@ def test_namespaces_in_the_wikis_language() -> None:
     article = clean_article("Page.md", text)
     assert article.categories == ["Städte", "Villes", "Города", "Cities", "都市"]
     assert article.interlanguage == ["de:Toronto", "fr:Toronto"]
-    assert '<img src="Pic.jpg" alt="Ein Bild" />' in article.markdown
-    assert '<img src="Otro.png" alt="" />' in article.markdown
+    assert "![Ein Bild](<Pic.jpg>)" in article.markdown
+    assert "![](<Otro.png>)" in article.markdown
     assert '<a href="wiki:Main_page">a link</a>' in article.markdown
     assert "Toronto" not in article.markdown and "Kategorie" not in article.markdown
+
+
+def test_a_file_link_alone_on_its_line_opens_no_raw_html_block() -> None:
+    text = "# P\n\n" + _link("File:X.jpg", "thumb|upright=1.2|Caption with *stars*") + "\n'''Test''' is a thing.\n"
+    html = convert_articles([clean_article("P.md", text)])[0].html
+    assert "<strong>Test</strong>" in html and 'alt="Caption with *stars*"' in html
 
 
 def test_the_namespace_table_covers_the_languages_asked_for() -> None:
