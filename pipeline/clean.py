@@ -13,6 +13,7 @@ import unicodedata
 from urllib.parse import quote
 
 from collections import Counter
+from collections.abc import Iterable
 
 from .csl import mark_citations
 from .leftovers import describe, scrub_markdown, take_html_footnotes, take_ref_tags, unswallow_links
@@ -41,7 +42,7 @@ _REDIRECT = re.compile(
     re.I,
 )
 _OPTIONS = image_option_pattern()
-_REFERENCES_TAG = re.compile(r"<references\b[^<>]*/>|<references\b[^<>]*>\s*</references>", re.I)
+_REFERENCES_TAG = re.compile(r"<references\b[^<>]*/>|<references\b[^<>]*>(.*?)</references>", re.I | re.S)
 _NOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?(.*)$")
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\](?!:)")
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)")
@@ -125,13 +126,16 @@ def clean_article(name: str, text: str, custom_namespaces: tuple[tuple[str, str]
                        redirect=normalize_title(unquote(redirect.group(1))),
                        categories=categories)
 
-    text = _REFERENCES_TAG.sub("", text)
+    # Refs defined in the list (`<references><ref name=a>…</ref></references>`) come as note calls inside
+    # it: the list goes, its notes stay (printed with the others, though the text's call lost its name).
+    listed: list[str] = []
+    text = _REFERENCES_TAG.sub(lambda m: listed.extend(_NOTE_REF.findall(m.group(1) or "")) or "", text)
     lines = text.split("\n")
     title, lines = _take_title(lines, name)
     kind, described = ns.kind(title)
     if kind != "category":
         kind, described = ns.kind(title_from_filename(name))
-    body, notes, problems = _take_notes(lines, name)
+    body, notes, problems = _take_notes(lines, name, listed)
     body, ref_notes, tags = take_ref_tags(unswallow_links(body), list(notes))
     counts["ref_tag"] += tags
     notes.update(ref_notes)
@@ -218,7 +222,8 @@ def _take_title(lines: list[str], name: str) -> tuple[str, list[str]]:
     return title_from_filename(name), lines
 
 
-def _take_notes(lines: list[str], name: str) -> tuple[str, dict[str, str], list[Problem]]:
+def _take_notes(lines: list[str], name: str,
+                listed: Iterable[str] = ()) -> tuple[str, dict[str, str], list[Problem]]:
     """Remove note definitions; turn references into ``<sup data-note>`` markers."""
     body: list[str] = []
     notes: dict[str, list[str]] = {}
@@ -253,7 +258,7 @@ def _take_notes(lines: list[str], name: str) -> tuple[str, dict[str, str], list[
         body.append(in_fence)
     joined = {label: " ".join(" ".join(parts).split()) for label, parts in notes.items()}
 
-    used: list[str] = []
+    used: list[str] = [label for label in listed if label in joined]
 
     def ref(m: re.Match[str]) -> str:
         label = m.group(1)

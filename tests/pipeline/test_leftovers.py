@@ -220,3 +220,12 @@ def test_a_gallery_written_as_text_keeps_its_captions() -> None:
     article = clean_article("P.md", text)
     assert article.markdown == "Bild A Bild B\n"
     assert article.leftovers == {"file_text": 3}
+
+
+def test_notes_defined_in_the_references_list_are_kept() -> None:
+    text = ("# P\n\nText.[^1] More.[^2]\n\n## Notes et références\n\n<references>\n\n[^3]\n\n</references>\n\n"
+            "[^1]:\n\n[^2]: Cited.\n\n[^3]: Defined in the list.\n")
+    article = clean_article("P.md", text)
+    assert article.notes == {"1": "", "2": "Cited.", "3": "Defined in the list."}
+    assert "references" not in article.markdown and "Notes et" not in article.markdown
+    assert not [p for p in article.problems if "never referenced" in p.message]
