@@ -55,7 +55,8 @@ _SWALLOWED = re.compile(r"<((?:https?|ftp)://[^<>\s]*?)%5[Dd]((?:%[0-9A-Fa-f]{2}
 _BRACKETED_AUTOLINK = re.compile(r"\\\[<((?:https?|ftp)://[^<>\s]+)>((?:(?!\\?\]|\\?<\\?/ref|\n[ \t]*\n).){0,300}?)\\?\]",
                                  re.S | re.I)
 _OPEN_AUTOLINK = re.compile(r"\\\[(<(?:https?|ftp)://[^<>\s]+>)")
-_ESCAPED_WIKILINK = re.compile(r"\\\[\\\[((?:[^\]\[\n|]|\\\|)+?)(?:(?:\\?\|)((?:[^\]\[\n]|\\\]?(?!\\\]))*?))?\\\]\\\]")
+# `[[Target|label]]` pandoc could not read (often escaped: `\[\[Target\|label\]\]`); not `[[1]](url)`.
+_ESCAPED_WIKILINK = re.compile(r"\\?\[\\?\[((?:[^\[\]\n|\\]|\\[^|\n])+?)(?:\\?\|([^\[\]\n]*?))?\\?\]\\?\](?![(\[])")
 _TITLE = re.compile(r'(\]\((?:[^\s()]|\([^\s()]*\))+)[ \t\n]+"(?:[^"]|"(?!\)))*"\)')
 _FENCE = re.compile(r"^ {0,3}(```+|~~~+)[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.S | re.M)
 _CODE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)|<(pre|code)\b[^>]*>.*?</\2\s*>", re.S | re.I)

@@ -229,3 +229,12 @@ def test_notes_defined_in_the_references_list_are_kept() -> None:
     assert article.notes == {"1": "", "2": "Cited.", "3": "Defined in the list."}
     assert "references" not in article.markdown and "Notes et" not in article.markdown
     assert not [p for p in article.problems if "never referenced" in p.message]
+
+
+def test_wikilinks_pandoc_could_not_read() -> None:
+    text = ("# P\n\nSee \\[\\[Other page\\|the other\\]\\] and [[Raw|raw one]] and [[1]](http://x.org).\n\n"
+            "\\[\\[Kategorie:Foo\\]\\] \\[\\[de:Seite\\]\\]\n")
+    article = clean_article("P.md", text)
+    assert article.markdown == ('See <a href="wiki:Other%20page">the other</a> and <a href="wiki:Raw">raw one</a>'
+                                " and [[1]](http://x.org).\n")
+    assert (article.categories, article.interlanguage, article.leftovers) == (["Foo"], ["de:Seite"], {"wikilink": 4})
