@@ -66,6 +66,9 @@ _NAMES_OF_TEMPLATE = re.compile(r"[^|<>\n{}\[\]]*")
 _CELL_END = re.compile(r"</t[dh]>|\n[ \t]*\n")
 _OPTIONS = image_option_pattern()
 _FILE_TEXT = file_text_pattern()
+_FILE_SUFFIXES = tuple(f".{suffix}" for name in ("png", "jpg", "jpeg", "gif", "svg", "tif", "tiff", "webp", "ogg", "ogv",
+                                                 "oga", "webm", "pdf", "djvu", "mp3", "mp4", "wav", "flac", "mid",
+                                                 "midi", "xcf", "stl") for suffix in (name, name.upper()))
 # HTML tags the export escaped into text (`\<br /\>`, `\<blockquote\>`): inline ones are tags again,
 # block ones go (their text stays).
 _ESCAPED_INLINE_TAG = re.compile(r"\\<(/?)(br|small|big|sup|sub|i|b|u|s|em|strong|span|abbr)\b((?:[^<>\\]|\\[^<>])*?)\s*(/?)\\>",
@@ -77,6 +80,8 @@ _ESCAPED_BLOCK_TAG = re.compile(r"\\</?(?:blockquote|div|center|poem|p|font|tabl
 
 def _outside_code(text: str, change: Callable[[str], str]) -> str:
     """Apply `change` to the parts of Markdown that are not code (fenced, indented by backticks, <pre>, <code>)."""
+    if "`" not in text and "~~~" not in text and "<pre" not in text and "<code" not in text:
+        return change(text)
     out, at = [], 0
     spans = [m.span() for m in _FENCE.finditer(text)]
     spans += [m.span() for m in _CODE.finditer(text) if not any(s <= m.start() < e for s, e in spans)]
@@ -309,36 +314,44 @@ def scrub_markdown(text: str, counts: Counter, wikilink: Callable[[str, str], st
 
     `wikilink(target, label)` returns what an escaped `[[target|label]]` becomes.
     """
-    def change(part: str) -> str:
-        part, n = _COMMENT.subn("", part)
-        counts["comment"] += n
-        if _COMMENT_OPEN.search(part):  # never closed: MediaWiki hides the rest of the page; we hide the paragraph
+    def count(kind: str, pattern: re.Pattern[str], into: str | Callable[[re.Match[str]], str]) -> Callable[[str], str]:
+        def step(part: str) -> str:
+            part, n = pattern.subn(into, part)
+            counts[kind] += n
+            return part
+        return step
+
+    def unclosed_comment(part: str) -> str:  # MediaWiki hides the rest of the page; we hide the paragraph
+        if _COMMENT_OPEN.search(part):
             counts["comment"] += len(_COMMENT_OPEN.findall(part))
             part = re.sub(_COMMENT_OPEN.pattern + r"(?:[^\n]|\n(?![ \t]*\n))*", "", part)
-        part, n = _TITLE.subn(lambda m: m.group(1) + ")" if _is_wikitext(m.group(0)) else m.group(0), part)
-        part = strip_templates(part, counts)
-        part, n = _WIKITABLE.subn("", part)
-        counts["table"] += n
-        part, n = _MAGIC.subn("", part)
-        counts["magic_word"] += n
-        part, n = _ESCAPED_INLINE_TAG.subn(_inline_tag, part)
-        counts["html_tag"] += n
-        part, n = _ESCAPED_BLOCK_TAG.subn(" ", part)
-        counts["html_tag"] += n
-        part, n = _FILE_TEXT.subn(_file_text, part)
-        counts["file_text"] += n
-        part, n = _OPTIONS.subn("", part)
-        counts["image_options"] += n
-        part, n = _ESCAPED_WIKILINK.subn(lambda m: wikilink(_unescape(m.group(1)), _unescape(m.group(2) or "")), part)
-        counts["wikilink"] += n
-        part, n = _RAW_LINK.subn(_raw_link, part)
-        counts["external_link"] += n
-        part, n = _BRACKETED_AUTOLINK.subn(
-            lambda m: f"[{' '.join(m.group(2).split())}](<{m.group(1)}>)" if m.group(2).strip() else f"<{m.group(1)}>",
-            part)
-        counts["external_link"] += n
-        part, n = _OPEN_AUTOLINK.subn(r"\1", part)
-        counts["external_link"] += n
+        return part
+
+    # Each step runs only where its text could be (most pages and notes hold none of it): (needles, step).
+    steps: list[tuple[tuple[str, ...], Callable[[str], str]]] = [
+        (("!--",), count("comment", _COMMENT, "")),
+        (("!--",), unclosed_comment),
+        (('")',), lambda part: _TITLE.sub(lambda m: m.group(1) + ")" if _is_wikitext(m.group(0)) else m.group(0), part)),
+        (("{", "}}"), lambda part: strip_templates(part, counts)),
+        (("{|", "{\\|"), count("table", _WIKITABLE, "")),
+        (("__", "\\_\\_"), count("magic_word", _MAGIC, "")),
+        (("\\<",), count("html_tag", _ESCAPED_INLINE_TAG, _inline_tag)),
+        (("\\<",), count("html_tag", _ESCAPED_BLOCK_TAG, " ")),
+        (_FILE_SUFFIXES, count("file_text", _FILE_TEXT, _file_text)),
+        (("|",), count("image_options", _OPTIONS, "")),
+        (("[[", "\\[\\["), count("wikilink", _ESCAPED_WIKILINK,
+                                 lambda m: wikilink(_unescape(m.group(1)), _unescape(m.group(2) or "")))),
+        (("[http", "[ftp", "[HTTP"), count("external_link", _RAW_LINK, _raw_link)),
+        (("\\[<",), count("external_link", _BRACKETED_AUTOLINK,
+                           lambda m: f"[{' '.join(m.group(2).split())}](<{m.group(1)}>)" if m.group(2).strip()
+                           else f"<{m.group(1)}>")),
+        (("\\[<",), count("external_link", _OPEN_AUTOLINK, r"\1")),
+    ]
+
+    def change(part: str) -> str:
+        for needles, step in steps:
+            if any(needle in part for needle in needles):
+                part = step(part)
         return part
 
     return _outside_code(text, change)
@@ -387,25 +400,32 @@ _SKIP = {"pre", "code", "kbd", "samp", "math", "script", "style"}
 
 def scrub_tree(root: etree._Element, counts: Counter) -> None:
     """Remove from converted XHTML's text (not code) the leftovers the Markdown pass could not reach."""
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag not in _SKIP and not any(a.tag in _SKIP for a in el.iterancestors()):
+    def walk(el: etree._Element, in_code: bool) -> None:
+        in_code = in_code or el.tag in _SKIP
+        if not in_code and el.text:
             el.text = _scrub_text(el.text, counts, caption=el.tag in ("figcaption", "caption"))
-        if el is not root:
-            parent = el.getparent()
-            if parent is not None and parent.tag not in _SKIP and not any(a.tag in _SKIP for a in parent.iterancestors()):
-                el.tail = _scrub_text(el.tail, counts)
         for attribute in ("alt", "title"):
             value = el.get(attribute)
-            if value:
+            if value and _SUSPECT.search(value):
                 cleaned = _scrub_text(value, counts, caption=True)
                 if cleaned != value:
                     el.set(attribute, cleaned.strip())
+        for child in el:
+            if isinstance(child.tag, str):
+                walk(child, in_code)
+            if not in_code and child.tail:
+                child.tail = _scrub_text(child.tail, counts)
+
+    walk(root, False)
+
+
+# A text that holds none of these holds no leftover: most text is passed over at the cost of one search.
+_SUSPECT = re.compile(r"[{}<>\[\]|&]|__|''|\.(?:png|jpe?g|gif|svg|tiff?|webp|og[gva]|webm|pdf|djvu|mp[34]|wav|flac|midi?)\b",
+                      re.I)
 
 
 def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str | None:
-    if not text:
+    if not text or not _SUSPECT.search(text):
         return text
     if caption or "|" in text:
         stripped = text.lstrip()
@@ -423,7 +443,6 @@ def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str
     return text
 
 
-_LIST_ITEMS = {"ul": "li", "ol": "li", "dl": ("dt", "dd")}
 _TABLE_PARTS = {"table": {"caption", "colgroup", "thead", "tbody", "tfoot", "tr"},
                 "thead": {"tr"}, "tbody": {"tr"}, "tfoot": {"tr"}, "tr": {"td", "th"}}
 

@@ -160,4 +160,4 @@ def image_option_pattern() -> re.Pattern[str]:
               r"|(?:" + "|".join(map(re.escape, words)) + r"))")
     # Only where a caption starts (alt text, a title, a caption element, a string's start): a pipe
     # table's cell that says "left" is no option.
-    return re.compile(r"(?:(?<=\[)|(?<=\")|(?<=>)|^)(?:" + option + r"[ \t]*\\?\|[ \t]*)+", re.I)
+    return re.compile(r"(?:(?<=[\[\">])|^)(?=\w)(?:" + option + r"[ \t]*\\?\|[ \t]*)+", re.I)
