@@ -14,7 +14,9 @@ from .config import Selection
 from .links import LinkIndex, LinkStats, build_index, resolve_fragment, section_lookups
 from .language import chapter_language
 from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of, image_names
+from .leftovers import KINDS
 from .reuse import Reuse
+from .sanitize import parse_fragment, to_xhtml
 from .titles import normalize_title, slugify, unique
 
 __all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
@@ -56,7 +58,9 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     problems = list(problems)
     selection = selection or Selection()
     reuse = reuse or Reuse()
-    every = _settle_titles(fragments, problems)
+    category_pages = [f for f in fragments if f.category_page]
+    leftovers = {f.file: f.leftovers for f in sorted(fragments, key=lambda f: f.file) if f.leftovers}
+    every = _settle_titles([f for f in fragments if not f.category_page], problems)
     every.sort(key=lambda f: title_sort_key(f.title))
     full_index, redirect_problems = build_index(every, redirects)
     problems += redirect_problems
@@ -91,6 +95,8 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         stats.add(its_stats)
         problems += its_problems
         used |= its_images
+    intros = _introduce_parts(parts, category_pages, selection, index, images, external, problems)
+    used |= intros
     aliases: dict[str, list[str]] = {}
     for alias, target in index.aliases.items():
         aliases.setdefault(index.chapters[target], []).append(alias)
@@ -114,6 +120,11 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         "wanted_by": {t: sorted(by) for t, by in sorted(stats.wanted_by.items())},
         "missing_sections_by": {t: sorted(by) for t, by in sorted(stats.missing_section_by.items())},
         "notes": sum(len(ch.notes) for ch in chapters),
+        "empty_notes": sum(note.lost for ch in chapters for note in ch.notes),
+        "leftovers": {kind: sum(counts.get(kind, 0) for counts in leftovers.values())
+                      for kind in KINDS if any(counts.get(kind) for counts in leftovers.values())},
+        "leftovers_by_page": leftovers,
+        "category_pages": len(category_pages),
         "sources": len(bibliography),
         "bibliography": bib_counts,
         "images": {"embedded": stats.images_embedded, "missing": sorted(set(stats.images_missing))},
@@ -123,6 +134,36 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
                 problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)),
                 parts=parts, base_url=selection.base_url,
                 index=index_entries(chapters, reuse) if selection.index else [])
+
+
+def _introduce_parts(parts: list[Part], pages: list[Fragment], selection: Selection, index: LinkIndex,
+                     images: dict[str, bytes], external: dict[str, str], problems: list[Problem]) -> set[str]:
+    """A category page opens the part made from its category; one that opens none is left out, and said so.
+
+    Returns the images the introductions show.
+    """
+    by_category = {normalize_title(part.title): part for part in parts} if selection.parts_by == "category" else {}
+    used: set[str] = set()
+    for page in sorted(pages, key=lambda f: f.file):
+        part = by_category.get(normalize_title(page.category_page or ""))
+        if part is None or part.intro:
+            problems.append(Problem(page.file, "info", f"a category page (of '{page.category_page}'), not an "
+                                    "article: left out (with [contents] parts_by = \"category\" it opens its part)"))
+            continue
+        page.notes = []  # an introduction has no notes section: its note calls go too
+        chapter = resolve_fragment(page, index, images, LinkStats(), external)
+        root = parse_fragment(chapter.html)
+        for call in list(root.iter("sup")):
+            if call.find("a") is not None and call.find("a").get("class") == "noteref":
+                call.drop_tree()
+        for heading in root.iter("h2", "h3", "h4", "h5", "h6"):
+            heading.attrib.pop("id", None)
+            heading.tag = "p"  # a part's title page has one heading: its title
+            heading.set("class", "part-intro-heading")
+        part.intro = to_xhtml(root)
+        used |= set(image_names(part.intro))
+        problems += page.problems
+    return used
 
 
 def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],

@@ -48,6 +48,8 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
     },
     "links": {
         "base_url": (str, "", "links to articles left out become links to the live wiki at this URL"),
+        "namespaces": (dict, {}, "the wiki's own namespaces: `{ category = [...], file = [...], media = [...], "
+                                 "drop = [...] }` (drop: links into them are left out)"),
     },
     "pdf": {
         "paper": (str, "a4", "a4, letter, a5 or trade (6 × 9 in)"),
@@ -90,6 +92,7 @@ class Selection:
     parts: list[PartSpec] = field(default_factory=list)  # [[contents.part]]
     parts_by: str = ""  # "category": a part per category
     index: bool = True
+    namespaces: list[list[str]] = field(default_factory=list)  # [links] namespaces as [prefix, kind] pairs
 
     def __post_init__(self) -> None:
         # The task layer hands a Selection over as plain data (dataclasses.asdict): parts come back as dicts.
@@ -173,6 +176,27 @@ def _languages(table: dict, name: str, problems: list[Problem]) -> dict[str, str
     return languages
 
 
+NAMESPACE_KINDS = ("category", "file", "media", "drop")
+
+
+def _namespaces(table: dict, name: str, problems: list[Problem]) -> list[list[str]]:
+    """Check `[links] namespaces`: kind -> list of prefixes; return sorted [prefix, kind] pairs."""
+    pairs = []
+    for kind, prefixes in table.items():
+        if kind not in NAMESPACE_KINDS:
+            problems.append(Problem(name, "warning", f"[links] namespaces: unknown kind '{kind}' (not "
+                                                     f"{', '.join(NAMESPACE_KINDS)}): ignored"))
+            continue
+        if isinstance(prefixes, str):
+            prefixes = [prefixes]
+        if not isinstance(prefixes, list) or not all(isinstance(p, str) for p in prefixes):
+            problems.append(Problem(name, "warning", f"[links] namespaces {kind} should be a list of names, "
+                                                     f"not {prefixes!r}: ignored"))
+            continue
+        pairs += [[prefix.strip().rstrip(":"), kind] for prefix in prefixes if prefix.strip().rstrip(":")]
+    return sorted(pairs)
+
+
 def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Problem]]:
     """Parse book.toml; every unknown or ill-typed key is a problem naming it."""
     problems: list[Problem] = []
@@ -194,7 +218,8 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
                     page_languages=_languages(book.get("languages", {}), name, problems))
     contents = values.get("contents", {})
     parts = _parts(contents.pop("part", []), name, problems)
-    selection = Selection(**contents, parts=parts, base_url=values.get("links", {}).get("base_url", ""))
+    selection = Selection(**contents, parts=parts, base_url=values.get("links", {}).get("base_url", ""),
+                          namespaces=_namespaces(values.get("links", {}).get("namespaces", {}), name, problems))
     if selection.order not in ("breadth-first", "alphabetical"):
         problems.append(Problem(name, "warning", f"[contents] order '{selection.order}' is not breadth-first "
                                                  "or alphabetical: breadth-first is used"))

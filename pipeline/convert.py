@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+from collections import Counter
 
 import pypandoc
 from lxml import etree
 
 from .citations import parse_note_sources
 from .language import detect_language, namespace_hints
+from .leftovers import describe, drop_local_links, fit_table_columns, repair_nesting, scrub_tree
 from .math import prepare_math
 from .model import Article, Fragment, Note, Problem, Section, digest_of
 from .sanitize import parse_fragment, sanitize, to_xhtml
@@ -111,18 +113,27 @@ def run_pandoc(args: list[str], text: str, size: int | None = None) -> str:
     return done.stdout.decode("utf-8")
 
 
+# What an empty note says instead of a bare number: the export dropped its citation template.
+LOST_NOTE = "The export lost the text of this note."
+
+
 def _fragment(article: Article, outputs: list[str]) -> Fragment:
     """Build a Fragment from pandoc's output for an article and its notes."""
     cid = chapter_id_for(article.title)
+    counts: Counter = Counter()
     body = _drop_page_anchors(parse_fragment(sanitize(outputs[0])))
     problems = list(article.problems)
     problems += [Problem(article.file, "warning", message) for message in prepare_math(body)]
+    scrub_tree(body, counts)  # what pandoc escaped or carried in raw HTML
+    _repair(body)
     _fill_header_cells(body)
     _drop_empty_columns(body)
-    taken: set[str] = set()
+    # The chapter's own anchors: no heading of the page may take them.
+    taken: set[str] = {cid, f"{cid}--title", f"{cid}--notes", f"{cid}--notes-title"}
     sections = _number_headings(body, cid, taken)
     refs = _link_note_refs(body, cid)
     notes = []
+    lost = 0
     for label, output in zip(article.notes, outputs[1:]):
         note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
         problems += [Problem(article.file, "warning", f"note {label}: {message}") for message in prepare_math(note_root)]
@@ -130,13 +141,33 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
         _drop_empty_columns(note_root)
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
+        scrub_tree(note_root, counts)
+        _repair(note_root)
         text = _note_text(note_root)
+        if not text.strip(" .,;:*") and note_root.find(".//img") is None:
+            # An empty note (its citation template was dropped): said so, and it cites nothing.
+            lost += 1
+            notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}",
+                              html=f'<p class="note-lost">{LOST_NOTE}</p>', text="",
+                              ref_ids=refs.get(label, []), parsed=([], []), lost=True))
+            continue
         # Citations are parsed here, per article and in parallel, not once per book in assembly.
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
                           text=text, ref_ids=refs.get(label, []), parsed=parse_note_sources(text)))
+    leftovers = dict(article.leftovers)
+    for kind, n in counts.items():
+        if n:
+            leftovers[kind] = leftovers.get(kind, 0) + n
+    if counts and any(counts.values()):
+        problems = [p for p in problems if not p.message.startswith(_LEFTOVER_MESSAGE)]
+        problems.append(Problem(article.file, "warning", _LEFTOVER_MESSAGE + describe(leftovers)))
+    if lost:
+        problems.append(Problem(article.file, "warning", f"{lost} of {len(notes)} notes are empty (the export "
+                                                         "lost their text); each says so"))
     fragment = Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                         sections=sections, notes=notes, categories=list(article.categories),
-                        problems=problems, lang=_language(body))
+                        problems=problems, lang=_language(body), leftovers=leftovers,
+                        interlanguage=list(article.interlanguage), category_page=article.category_page)
     fragment.digest = digest_of(fragment)
     return fragment
 
@@ -218,6 +249,16 @@ def _has_content(cell: etree._Element) -> bool:
     return bool("".join(cell.itertext()).strip()) or any(True for _ in cell.iter("img", "math"))
 
 
+_LEFTOVER_MESSAGE = "wikitext the export left unconverted: "
+
+
+def _repair(root: etree._Element) -> None:
+    """Mend what no builder may receive: lists and tables holding what HTML forbids, links to non-pages."""
+    repair_nesting(root)
+    fit_table_columns(root)
+    drop_local_links(root)
+
+
 def _drop_page_anchors(root: etree._Element) -> etree._Element:
     """Unwrap `#fragment` links from the page (or pandoc's code line numbers): their ids are gone."""
     for link in list(root.iter("a")):
@@ -253,14 +294,28 @@ def _note_text(root: etree._Element) -> str:
 
 
 def _number_headings(root: etree._Element, cid: str, taken: set[str]) -> list[Section]:
-    """Give every heading a chapter-namespaced id; h1 in a body becomes h2."""
+    """Give every heading a chapter-namespaced id and a level that skips none.
+
+    The chapter's title is the h1: the page's top headings become h2, and a
+    heading is at most one level below the heading it stands under (an h4
+    straight under an h2 becomes an h3). Ids never take the chapter's own
+    anchors (`taken`) nor look like its note anchors.
+    """
     sections = []
+    above: list[tuple[int, int]] = []  # (level in the page, level in the book) of the headings we are under
     for el in root.iter("h1", "h2", "h3", "h4", "h5", "h6"):
-        if el.tag == "h1":
-            el.tag = "h2"
+        level = max(2, int(el.tag[1]))
+        while above and above[-1][0] >= level:
+            above.pop()
+        new = min(6, above[-1][1] + 1 if above else 2)
+        above.append((level, new))
+        el.tag = f"h{new}"
         text = " ".join("".join(el.itertext()).split())
-        el.set("id", unique(f"{cid}--{slugify(text) or 'section'}", taken))
-        sections.append(Section(level=int(el.tag[1]), title=text, id=el.get("id")))
+        slug = slugify(text) or "section"
+        if slug.startswith(("fn-", "ref-")):
+            slug = "s-" + slug  # note and reference anchors are `--fn-…` and `--ref-…`
+        el.set("id", unique(f"{cid}--{slug}", taken))
+        sections.append(Section(level=new, title=text, id=el.get("id")))
     return sections
 
 
@@ -280,4 +335,8 @@ def _link_note_refs(root: etree._Element, cid: str) -> dict[str, list[str]]:
         link = etree.SubElement(sup, "a", {"class": "noteref", "id": ref_id, "role": "doc-noteref",
                                            "href": f"#{cid}--fn-{slugify(label)}"})
         link.text = label
+        before = sup.getprevious()
+        if before is not None and before.tag == "sup" and not (before.tail or "").strip() \
+                and any(a.get("class") == "noteref" for a in before.iter("a")):
+            sup.text = ","  # calls side by side read 1,2,3 (as a wiki prints [1][2][3]), not 123
     return refs

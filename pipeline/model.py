@@ -80,7 +80,9 @@ class Article(Plain):
     redirect: str | None = None  # target title when the page is a redirect
     problems: list[Problem] = field(default_factory=list)
     references: list[dict] = field(default_factory=list)  # CSL-JSON items its notes cite by key (read from wikitext)
-    templates: dict[str, int] = field(default_factory=dict)  # templates dropped from its wikitext: name -> count
+    leftovers: dict[str, int] = field(default_factory=dict)  # wikitext removed or converted, by kind (leftovers.KINDS)
+    interlanguage: list[str] = field(default_factory=list)  # "de:Seite" links taken out of the text
+    category_page: str | None = None  # the category this page describes (a Category: page), not a chapter
 
 
 @dataclass
@@ -103,6 +105,7 @@ class Note(Plain):
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
     parsed: tuple | None = None  # (key citations, CSL items) of `text` (citations.parse_note_sources): from conversion to the bibliography
+    lost: bool = False  # the export lost its text: `html` says so, nothing is cited
 
 
 @dataclass
@@ -122,6 +125,9 @@ class Fragment(Plain):
     categories: list[str]
     problems: list[Problem] = field(default_factory=list)
     lang: str = ""  # language detected in the page's text (ISO 639-1), "" when unsure
+    leftovers: dict[str, int] = field(default_factory=dict)  # wikitext removed or converted, by kind
+    interlanguage: list[str] = field(default_factory=list)  # "de:Seite" links taken out of the text
+    category_page: str | None = None  # the category this page describes: a part's introduction, not a chapter
     digest: str = ""  # of everything above, set where it is converted: assembly's reuse key
 
 
@@ -189,6 +195,7 @@ class Part(Plain):
     title: str
     id: str  # part-<slug>, unique in the book
     chapter_ids: list[str] = field(default_factory=list)  # in book order
+    intro: str = ""  # XHTML of the category page that introduces it (parts by category); empty: none
 
 
 @dataclass

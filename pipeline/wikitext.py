@@ -1088,9 +1088,14 @@ def convert_pages(pages: list[WikiPage], site: SiteInfo) -> list[Article]:
         for label, text in notes.items():
             if not text.strip():
                 problems.append(Problem(page.name, "warning", f"note {label} is empty"))
+        dropped = sum(walker.dropped.values())
+        if dropped:  # counted as the Markdown export's leftover templates are (report.json leftovers.template)
+            names = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in sorted(walker.dropped.items()))
+            problems.append(Problem(page.name, "warning", f"{dropped} templates the book does not show were "
+                                                           f"dropped: {names}"))
         article = Article(file=page.name, title=page.title, markdown=markdown, notes=notes,
-                          categories=walker.categories, problems=problems + walker.problems)
+                          categories=walker.categories, problems=problems + walker.problems,
+                          leftovers={"template": dropped} if dropped else {})
         article.references = sorted(walker.items.values(), key=lambda item: item["id"])
-        article.templates = dict(sorted(walker.dropped.items()))
         articles.append(article)
     return articles

@@ -30,6 +30,7 @@ import luigi
 
 from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
+from pipeline.leftovers import describe
 from pipeline.model import Book
 from pipeline.render import TEMPLATES, environment
 from pipeline.source import digest, image_paths, list_sources, read_inside
@@ -122,6 +123,7 @@ def plan_book(source: Path, cache: Path, config: Config, media: Path | None = No
     code = code_digest(templates=False)
     hashes = FileHashes(_hashes_path(cache))
     problems = [p.as_dict() for p in config.problems]
+    namespaces = json.dumps(config.selection.namespaces)
     if source.is_file():
         from .export import ExportError, list_export  # an export's modules: not loaded for a folder of Markdown
 
@@ -143,7 +145,8 @@ def plan_book(source: Path, cache: Path, config: Config, media: Path | None = No
             raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
         chunks = []
         for group in chunk_names(names):
-            articles = [(name, digest(code, name.encode("utf-8", "surrogateescape"),
+            # The wiki's own namespaces change how every page is cleaned: they are part of each page's digest.
+            articles = [(name, digest(code, namespaces, name.encode("utf-8", "surrogateescape"),
                                       hashes.of(source / name, name, lambda name=name: read_inside(source, name))))
                         for name in group]
             chunks.append((digest(*(d for _, d in articles)), articles))
@@ -412,6 +415,11 @@ def check(args: argparse.Namespace) -> int:
             print(f"  {line}")
     errors = sum(1 for p in book.problems if p.severity == "error")
     warnings = sum(len([m for m in lines if m.startswith("warning")]) for lines in by_file.values())
+    leftovers = book.stats.get("leftovers", {})
+    if leftovers:
+        print("wikitext left by the export (removed or converted): " + describe(leftovers))
+    if book.stats.get("empty_notes"):
+        print(f"empty notes (the export lost their text): {book.stats['empty_notes']} of {book.stats['notes']}")
     print(f"wikibind check: {len(book.chapters)} chapters, {errors} errors, {warnings} warnings")
     if errors:
         return 1
@@ -426,7 +434,10 @@ def _summary(args: argparse.Namespace, book: Summary, report: dict, errors: list
              f"({len(links['wanted'])} pages wanted), {links['missing_sections']} to missing sections",
              f"  rebuilt: {report['tasks']['run']} tasks ({len(report['changed']['articles'])} articles); "
              f"{report['tasks']['complete']} already up to date; {report['seconds']['total']:.1f} s"]
-    warnings = len(book.problems) - len(errors)
+    warnings = sum(1 for p in book.problems if p.severity == "warning")
+    if report.get("leftovers") or report.get("empty_notes"):
+        lines.append(f"  wikitext left by the export: {sum(report.get('leftovers', {}).values())} pieces removed "
+                     f"or converted; {report.get('empty_notes', 0)} empty notes")
     if book.problems:
         lines.append(f"  problems: {len(errors)} files left out, {warnings} warnings (see report.json)")
         for problem in errors[:10]:

@@ -153,6 +153,8 @@ class _Chunk(_Cached):
 
     # JSON of [(name, digest of its bytes and our code)]: a string, as Luigi freezes a list item by item
     articles = luigi.Parameter(significant=False)
+    # JSON of [[prefix, kind]]: book.toml's own namespaces (in every article's digest already)
+    namespaces = luigi.Parameter(significant=False, default="[]")
 
     @cached_property
     def listed(self) -> list[tuple[str, str]]:
@@ -204,7 +206,8 @@ class CleanChunk(_Chunk):
             fresh, problems = self._from_export([(name, key) for name, key in self.listed if name not in kept])
         else:
             files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
-            fresh = {f.name: read_article(f) for f in files}
+            custom = tuple((prefix, kind) for prefix, kind in json.loads(self.namespaces))
+            fresh = {f.name: read_article(f, custom) for f in files}
         articles = [kept.get(name) or fresh[name] for name, _ in self.listed if name in kept or name in fresh]
         self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.listed)), started)
 
@@ -235,7 +238,6 @@ class Converted(NamedTuple):
     digests: dict[str, str]  # name -> digest, for every article of the chunk
     changed: list[str]  # names whose content differs from the chunk's previous version
     references: list[dict] = []  # CSL items the chunk's articles cite by key (from citation templates)
-    templates: dict[str, dict[str, int]] = {}  # title -> templates dropped from its wikitext, by name
 
 
 class ConvertChunk(_Chunk):
@@ -244,7 +246,8 @@ class ConvertChunk(_Chunk):
     kind = "convert"
 
     def requires(self) -> CleanChunk:
-        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles)
+        return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles,
+                          namespaces=self.namespaces)
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -259,8 +262,7 @@ class ConvertChunk(_Chunk):
         fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
         changed = [name for name, _ in self.listed if name not in same]
         references = [item for a in usable for item in a.references]
-        templates = {a.title: a.templates for a in usable if a.templates}
-        self.save_chunk(Converted(fragments, redirects, problems, digests, changed, references, templates), started,
+        self.save_chunk(Converted(fragments, redirects, problems, digests, changed, references), started,
                         changed=changed)
 
 
@@ -302,21 +304,20 @@ class AssembleBook(_Cached):
                                "run the build again") from err
 
     def requires(self) -> list[ConvertChunk]:
-        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a))
-                for d, a in self.plan.chunks]
+        namespaces = json.dumps(self.plan.selection.get("namespaces", []))
+        return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a),
+                             namespaces=namespaces) for d, a in self.plan.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
         fragments, redirects, problems = [], [], []
         cited: list[dict] = []  # citation templates' items: after the reference files', whose keys win
-        templates: dict[str, dict[str, int]] = {}
         for target in self.input():
             converted = load_value(target)
             fragments += converted.fragments
             redirects += converted.redirects
             problems += converted.problems
             cited += converted.references
-            templates.update(converted.templates)
         folder = Path(self.plan.folder or self.source)
         if Path(self.source).is_file():  # an XML export: images come from its media folder, if any
             images, image_problems = _media(Path(self.plan.media)) if self.plan.media else ({}, [])
@@ -342,9 +343,6 @@ class AssembleBook(_Cached):
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
                              references, reuse)
         book.cover = cover
-        if Path(self.source).is_file():
-            # Templates the wikitext held that the book does not show, page by page (report.json).
-            book.stats.setdefault("leftovers", {})["template"] = dict(sorted(templates.items()))
         self.save(StoredBook.of(book, reuse), started, summary=Summary.of(book))
         self.keep("book", self.plan.code, reuse)
 

@@ -43,3 +43,24 @@ def vnu(path: Path) -> list[dict]:
                           capture_output=True, timeout=600, check=False)
     messages = json.loads(done.stderr.decode("utf-8") or '{"messages": []}')["messages"]
     return [m for m in messages if m.get("type") == "error"]
+
+
+ACE = ROOT / ".tools" / "node_modules" / ".bin" / "ace-puppeteer"
+
+
+def ace(path: Path, outdir: Path) -> list[tuple[str, str, str]]:
+    """Run DAISY Ace on an EPUB; return its violations as (impact, title, document)."""
+    import os
+
+    if not ACE.exists():
+        pytest.fail(f"DAISY Ace is not installed at {ACE} (./run test installs it)")
+    env = dict(os.environ)
+    if "PUPPETEER_EXECUTABLE_PATH" not in env and Path("/usr/bin/chromium").exists():
+        env["PUPPETEER_EXECUTABLE_PATH"] = "/usr/bin/chromium"  # Debian's; ace-puppeteer adds --no-sandbox
+    done = subprocess.run([str(ACE), "--silent", "--force", "--outdir", str(outdir), str(path)],
+                          env=env, capture_output=True, timeout=900, check=False)
+    report_path = outdir / "report.json"
+    assert report_path.exists(), done.stderr.decode("utf-8", "replace")[-2000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    return [(test["earl:test"]["earl:impact"], test["earl:test"]["dct:title"], assertion["earl:testSubject"]["url"])
+            for assertion in report["assertions"] for test in assertion.get("assertions", [])]

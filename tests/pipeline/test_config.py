@@ -182,3 +182,12 @@ def test_one_part_per_category() -> None:
                              Selection(parts_by="category", include_categories=["élan"]))
     assert [(p.title, p.chapter_ids) for p in included.parts] == [("Élan", ["ch-alpha", "ch-zeta"])]
     assert assemble_book(convert_articles(articles), [], {}, meta, [], Selection()).parts == []
+
+
+def test_links_namespaces_are_prefix_kind_pairs() -> None:
+    config, problems = parse_config(b'[links]\nnamespaces = { category = ["Rubrik:"], drop = "Portal", '
+                                    b'bogus = ["X"], file = 3 }\n')
+    assert config.selection.namespaces == [["Portal", "drop"], ["Rubrik", "category"]]
+    assert [p.message for p in problems] == [
+        "[links] namespaces: unknown kind 'bogus' (not category, file, media, drop): ignored",
+        "[links] namespaces file should be a list of names, not 3: ignored"]

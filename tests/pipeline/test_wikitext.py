@@ -121,7 +121,8 @@ def test_infobox_is_a_two_column_table_and_other_templates_are_counted() -> None
     assert '<th scope="row">Birth place</th>' in article.markdown
     assert '<a href="wiki:Paris">Paris</a>' in article.markdown and "writer" in article.markdown
     assert "Jane.jpg" not in article.markdown and "Image" not in article.markdown
-    assert article.templates == {"citation needed": 1, "unknown": 1}
+    assert article.leftovers == {"template": 2}
+    assert any("citation needed, unknown" in p.message for p in article.problems)
     assert "Jane wrote. Bonjour." in article.markdown
 
 
