@@ -338,5 +338,8 @@ def _link_note_refs(root: etree._Element, cid: str) -> dict[str, list[str]]:
         before = sup.getprevious()
         if before is not None and before.tag == "sup" and not (before.tail or "").strip() \
                 and any(a.get("class") == "noteref" for a in before.iter("a")):
-            sup.text = ","  # calls side by side read 1,2,3 (as a wiki prints [1][2][3]), not 123
+            # Calls side by side read 1,2,3 (as a wiki prints [1][2][3]), not 123.
+            sep = etree.Element("span", {"class": "noteref-sep"})
+            sep.text = ","
+            sup.insert(0, sep)
     return refs

@@ -58,7 +58,7 @@ from .model import Part as BookPart
 from .pdfmerge import ANCHOR_SCHEME, STAMP_DIGITS, Anchor, Bookmark, FolioLayer, Merger, Part, Stamps, describe
 from .math import print_math
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
-                     rewrite_images, separate_note_refs, template_for)
+                     rewrite_images, template_for)
 from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 
@@ -307,7 +307,7 @@ def footnoted(chapter: Chapter) -> Chapter:
     Notes that nothing cites stay in `notes`, for the chapter's end.
     """
     # Before the footnotes come between them: references that follow each other get their separator.
-    root = parse_fragment(separate_note_refs(chapter.html))
+    root = parse_fragment(chapter.html)
     refs = {a.get("id"): a for a in root.iter("a") if a.get("class") == "noteref"}
     template = environment().get_template("pdf/footnote.xhtml.j2")
     uncited: list[Note] = []

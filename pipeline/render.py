@@ -23,7 +23,7 @@ from .reuse import Reuse
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
            "render_part", "render_index", "render_sources", "body_matter", "back_matter",
-           "rewrite_links", "rewrite_images", "separate_note_refs", "TocEntry", "contents", "cited_in_groups",
+           "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups",
            "INDEX_TITLE", "SOURCES_TITLE"]
 
 INDEX_TITLE = "Index"
@@ -47,17 +47,8 @@ def template_for(name: str, flavour: str) -> jinja2.Template:
 
 def render_chapter(chapter: Chapter, *, flavour: str) -> str:
     """Return a chapter as an XHTML `<section>`; `flavour` is html, epub or pdf."""
-    return separate_note_refs(template_for("chapter.xhtml.j2", flavour).render(ch=chapter, flavour=flavour))
+    return template_for("chapter.xhtml.j2", flavour).render(ch=chapter, flavour=flavour)
 
-
-_ADJACENT_REFS = re.compile(r'(<a class="noteref"[^>]*>[^<]*</a>)(?=</sup><sup><a class="noteref")')
-
-
-def separate_note_refs(xhtml: str) -> str:
-    """Put a thin comma between note references that follow each other ("m.⁵⁵˒⁵⁶", not "m.⁵⁵⁵⁶")."""
-    if "</sup><sup>" not in xhtml:
-        return xhtml
-    return _ADJACENT_REFS.sub(r'\1<span class="noteref-sep">,</span>', xhtml)
 
 
 def render_bibliography(book: Book, *, flavour: str) -> str:

@@ -211,7 +211,7 @@ def test_note_calls_side_by_side_are_set_apart() -> None:
     article = clean_article("P.md", "# P\n\nText.[^1][^2] More.[^3]\n\n[^1]: A.\n\n[^2]: B.\n\n[^3]: C.\n")
     html = convert_articles([article])[0].html
     assert re.sub(r"<a [^>]*>", "<a>", html).strip() == \
-        "<p>Text.<sup><a>1</a></sup><sup>,<a>2</a></sup> More.<sup><a>3</a></sup></p>"
+        "<p>Text.<sup><a>1</a></sup><sup><span class=\"noteref-sep\">,</span><a>2</a></sup> More.<sup><a>3</a></sup></p>"
 
 
 def test_a_gallery_written_as_text_keeps_its_captions() -> None:

@@ -11,7 +11,6 @@ from pipeline.language import chapter_language, detect_language, namespace_hints
 from pipeline.math import math_svg, print_math
 from pipeline.model import Article
 from pipeline.pdf import PAPERS, fit_tables
-from pipeline.render import separate_note_refs
 from pipeline.sanitize import sanitize
 
 GERMAN = ("Die Erde ist der dichteste, fünftgrößte und der Sonne drittnächste Planet des Sonnensystems. "
@@ -97,11 +96,11 @@ def test_header_cells_are_never_empty() -> None:
 
 
 def test_note_references_that_follow_each_other_are_separated() -> None:
-    refs = ''.join(f'<sup><a class="noteref" id="r{n}" href="#n{n}">{n}</a></sup>' for n in (55, 56, 57))
-    out = separate_note_refs(f"m.{refs} and <sup><a class=\"noteref\" href=\"#n9\">9</a></sup> alone")
-    assert out.count('<span class="noteref-sep">,</span>') == 2
-    assert '56</a><span class="noteref-sep">,</span></sup><sup><a class="noteref" id="r57"' in out
-    assert '9</a></sup> alone' in out
+    fragment = _convert("m." + "".join(f'<sup data-note="{n}"></sup>' for n in (55, 56, 57))
+                        + ' and alone.<sup data-note="9"></sup>', notes={"55": "a", "56": "b", "57": "c", "9": "d"})
+    assert fragment.html.count('<span class="noteref-sep">,</span>') == 2
+    assert '56</a></sup><sup><span class="noteref-sep">,</span><a class="noteref"' in fragment.html
+    assert 'alone.<sup><a class="noteref"' in fragment.html
 
 
 def test_tables_step_down_turn_and_break_long_words() -> None:
