@@ -5,8 +5,9 @@ A wiki in German writes `[[Kategorie:…]]`, `[[Datei:…|mini|…]]` and
 MediaWiki's own: `$namespaceNames` and `$namespaceAliases` (Media = -2,
 File = 6 with its old "Image" alias, Category = 14) and the `$magicWords`
 `redirect` and `img_*` entries of `languages/messages/Messages{En,De,Fr,Es,It,
-Nl,Pl,Pt,Ru,Sv,Ja,Zh_hans,Zh_hant,Af}.php` in MediaWiki 1.41 (GPL-2.0-or-later,
-https://github.com/wikimedia/mediawiki). The English names are MediaWiki's
+Nl,Pl,Pt,Pt_br,Ru,Sv,Ja,Zh,Zh_hans,Zh_hant,Af}.php` of MediaWiki 1.39 (English:
+1.47; Chinese: also the names of 1.43 and later), GPL-2.0-or-later,
+https://github.com/wikimedia/mediawiki. The English names are MediaWiki's
 canonical ones and hold on every wiki, whatever its language.
 
 MediaWiki compares a namespace name without regard to case (and `_` is a
@@ -31,11 +32,13 @@ _NAMES: dict[str, dict[int, tuple[str, ...]]] = {
     "it": {MEDIA: ("Media",), FILE: ("File", "Immagine"), CATEGORY: ("Categoria",)},
     "nl": {MEDIA: ("Media",), FILE: ("Bestand", "Afbeelding"), CATEGORY: ("Categorie",)},
     "pl": {MEDIA: ("Media",), FILE: ("Plik", "Grafika"), CATEGORY: ("Kategoria",)},
+    # Portuguese and Brazilian Portuguese (Mídia is pt-br's)
     "pt": {MEDIA: ("Multimédia", "Mídia"), FILE: ("Ficheiro", "Arquivo", "Imagem"), CATEGORY: ("Categoria",)},
     "ru": {MEDIA: ("Медиа",), FILE: ("Файл", "Изображение"), CATEGORY: ("Категория",)},
     "sv": {MEDIA: ("Media",), FILE: ("Fil", "Bild"), CATEGORY: ("Kategori",)},
     "ja": {MEDIA: ("メディア",), FILE: ("ファイル", "画像"), CATEGORY: ("カテゴリ",)},
-    "zh": {MEDIA: ("Media", "媒体", "媒體"), FILE: ("File", "文件", "档案", "图像", "图片", "檔案", "圖像", "圖片"),
+    "zh": {MEDIA: ("Media", "媒体", "媒體", "媒体文件", "媒体档案", "媒體檔案", "媒體文件"),
+           FILE: ("File", "文件", "档案", "图像", "图片", "檔案", "圖像", "圖片"),
            CATEGORY: ("Category", "分类", "分類")},
     "af": {MEDIA: ("Media",), FILE: ("Lêer", "Beeld"), CATEGORY: ("Kategorie",)},
 }
@@ -43,8 +46,8 @@ _NAMES: dict[str, dict[int, tuple[str, ...]]] = {
 # `redirect` magic words (without the leading '#'), every language above.
 _REDIRECT_WORDS = (
     "REDIRECT", "WEITERLEITUNG", "REDIRECTION", "REDIRECCIÓN", "REDIRECCION", "RINVIA", "RINVIO",
-    "DOORVERWIJZING", "PATRZ", "PRZEKIERUJ", "TAM", "REDIRECIONAMENTO", "REDIRECIONAR",
-    "ПЕРЕНАПРАВЛЕНИЕ", "ПЕРЕНАПР", "OMDIRIGERING", "転送", "リダイレクト", "重定向", "AANSTUUR",
+    "RIMANDO", "DOORVERWIJZING", "PATRZ", "PRZEKIERUJ", "TAM", "REDIRECIONAMENTO",
+    "ПЕРЕНАПРАВЛЕНИЕ", "ПЕРЕНАПР", "OMDIRIGERING", "転送", "リダイレクト", "重定向", "重新導向", "AANSTUUR",
 )
 
 # `img_*` magic words that take no value (thumb, frame, alignment, upright...).
@@ -54,39 +57,50 @@ _IMAGE_WORDS = (
     "centre", "none", "upright", "baseline", "sub", "super", "sup", "top", "text-top", "middle", "bottom",
     "text-bottom",
     # de
-    "mini", "miniatur", "gerahmt", "rahmen", "rahmenlos", "links", "rechts", "zentriert", "ohne", "hochkant",
-    "grundlinie", "hoch", "tief", "oben", "text-oben", "mitte", "unten", "text-unten",
+    "mini", "miniatur", "gerahmt", "rahmenlos", "links", "rechts", "zentriert", "ohne", "hochkant",
+    "grundlinie", "hoch", "tief", "hochgestellt", "tiefgestellt", "oben", "text-oben", "mitte", "unten", "text-unten",
     # fr
-    "vignette", "cadre", "encadré", "encadre", "sans_cadre", "sans cadre", "gauche", "droite", "centré", "néant",
-    "redresse", "exposant", "indice", "haut", "bas", "milieu", "ligne-de-base",
+    "vignette", "cadre", "encadré", "encadre", "sans_cadre", "non_encadré", "non_encadre", "bordure", "gauche",
+    "droite", "centré", "néant", "neant", "redresse", "exposant", "indice", "haut", "bas", "milieu", "ligne-de-base",
+    "haut-texte", "haut-txt", "bas-texte", "bas-txt",
     # es
-    "miniatura", "miniaturadeimagen", "marco", "enmarcado", "sinmarco", "sin_enmarcar", "izquierda", "derecha",
-    "centro", "ninguno", "vertical", "borde",
+    "miniatura", "miniaturadeimagen", "marco", "enmarcado", "enmarcada", "sinmarco", "sin_enmarcar", "sinenmarcar",
+    "izquierda", "derecha", "centro", "centrado", "centrada", "centrar", "ninguno", "ninguna", "borde",
     # it
-    "destra", "sinistra", "centrato", "nessuno", "riquadrato", "senza_cornice", "verticale",
+    "destra", "sinistra", "nessuno", "riquadrato", "incorniciato", "senza_cornice", "verticale", "originale",
+    "bordo", "pedice", "testo-sopra", "testo-sotto",
     # nl
-    "miniatuur", "kader", "omkaderd", "kaderloos", "rand", "rechts", "links", "gecentreerd", "geen", "rechtop",
+    "miniatuur", "omkaderd", "kaderloos", "rand", "rechts", "links", "gecentreerd", "geen", "rechtop", "grondlijn",
+    "tekst-boven", "tekst-beneden",
     # pl
-    "mały", "maly", "ramka", "bezramki", "bez_ramki", "lewo", "prawo", "środek", "srodek", "brak", "pionowo",
+    "mały", "ramka", "bezramki", "bez_ramki", "lewo", "prawo", "środek", "centruj", "brak", "tło",
     # pt
-    "miniaturadaimagem", "esquerda", "direita", "nenhum", "moldura", "semmoldura", "sem_moldura",
+    "miniaturadaimagem", "esquerda", "direita", "nenhum", "commoldura", "comborda", "semmoldura", "semborda",
+    "borda", "linhadebase",
     # ru
     "мини", "миниатюра", "обрамить", "безрамки", "граница", "слева", "справа", "центр", "без", "сверху",
+    "посередине", "снизу", "основание", "текст-сверху", "текст-снизу",
     # sv
-    "miniatyr", "ram", "ramlös", "kantlinje", "vänster", "höger", "centrerad", "ingen",
+    "miniatyr", "ram", "inramad", "ramlös", "kantlinje", "vänster", "höger", "centrerad", "ingen", "baslinje",
+    "text-topp", "text-botten", "stående",
     # ja
-    "サムネイル", "サムネ", "フレーム", "フレームなし", "左", "右", "中央", "なし",
+    "サムネイル", "フレーム", "フレームなし", "左", "右", "中央", "なし", "無し", "境界", "ボーダー", "ベースライン",
+    "上端", "下端", "中心", "文上端", "文下端", "上付き", "下付き",
     # zh
-    "缩略图", "縮圖", "有框", "无框", "無框", "边框", "左", "右", "居中", "置中", "无", "無",
+    "缩略图", "縮圖", "有框", "无框", "無框", "边框", "邊框", "左", "右", "居中", "置中", "无", "無", "顶部", "底部",
+    "基线", "文字顶部", "文字底部", "垂直置頂", "垂直置中", "垂直置底", "文字置頂", "文字置底", "上標", "下標",
     # af
-    "duimnael", "raam", "raamloos", "regs", "middel", "geen",
+    "duimnael", "omraam", "raam", "raamloos", "regs", "middel", "senter", "geen", "teks-bo", "teks-onder",
 )
 # `img_*` magic words that take a value (`upright=1.3`, `link=…`, `alt=…`).
 _IMAGE_KEYS = (
-    "upright", "hochkant", "redresse", "vertical", "verticale", "rechtop", "pionowo", "thumbtime", "start", "end",
-    "page", "seite", "link", "verweis", "lien", "vínculo", "vinculo", "enlace", "collegamento", "koppeling",
-    "odnośnik", "ligação", "ссылка", "länk", "リンク", "链接", "alt", "alternativtext", "class", "lang",
-    "thumb", "thumbnail", "mini", "miniatur", "vignette", "miniatura", "miniatuur", "мини", "миниатюра",
+    "upright", "hochkant", "redresse", "verticale", "rechtop", "stående", "page", "seite", "pagina", "página",
+    "strona", "страница", "sida", "ページ", "页数", "頁", "link", "verweis", "lien", "vínculo", "vinculo",
+    "enlace", "koppeling", "verwijzing", "ligação", "ссылка", "länk", "skakel", "リンク", "链接", "連結",
+    "alt", "alternativtext", "альт", "代替文", "代替画像", "替代", "替代文本", "class", "klasse", "classe", "lang",
+    "sprache", "langue", "idioma", "taal", "语言", "語言", "thumb", "thumbnail", "mini", "miniatur", "vignette",
+    "miniatura", "miniaturadeimagen", "miniaturadaimagem", "miniatuur", "mały", "мини", "миниатюра", "サムネイル",
+    "缩略图", "縮圖",
 )
 
 # Language codes that prefix interlanguage links (`de:Seite`): Wikipedia's, the largest first.

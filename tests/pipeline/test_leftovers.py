@@ -123,6 +123,8 @@ def test_the_namespace_table_covers_the_languages_asked_for() -> None:
     for prefix in ("File", "Image", "Datei", "Bild", "Fichier", "Archivo", "Imagen", "Immagine", "Bestand",
                    "Plik", "Ficheiro", "Arquivo", "Файл", "Fil", "ファイル", "画像", "文件", "Lêer", "Beeld"):
         assert table.kind(prefix + ":X.png") == ("file", "X.png"), prefix
+    for prefix in ("Media", "Medium", "Média", "Medio", "Multimédia", "Mídia", "Медиа", "メディア", "媒体文件", "媒體"):
+        assert table.kind(prefix + ":X.ogg") == ("media", "X.ogg"), prefix
     assert table.kind("kategorie:X")[0] == "category"  # case does not count in a namespace name
     assert table.kind("Anarchism: A History") == ("", "Anarchism: A History")
     assert table.kind("War: A History") == ("", "War: A History") and table.kind("war:Gyera")[0] == "interlanguage"
