@@ -38,7 +38,7 @@ from .cite.merge import families, fold, group, year_of
 from .cite.parse import as_written, public
 from .citations import CiteItem, parse_note_sources
 from .convert import PandocError
-from .csl import cite_text, citeproc
+from .csl import cite_text, citeproc, linkable
 from .model import BibEntry, Chapter, Citation, Note, Problem
 from .titles import unique
 
@@ -81,7 +81,7 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
     problems = [] if problems is None else problems
     refs: dict[str, dict] = {}
     for item in references:
-        refs.setdefault(str(item.get("id", "")), item)
+        refs.setdefault(str(item.get("id", "")), linkable(item))
     mentions: list[tuple[dict, bool, Citation, Note]] = []
     key_notes: list[tuple[Note, list[CiteItem]]] = []
     notes = citing = 0
@@ -100,7 +100,7 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
             elif cites:  # keys none of which is known: the note as written, not a guess at its syntax
                 found = [(as_written(note.text), False)]
             else:
-                found = [(item, False) for item in parsed]
+                found = [(linkable(item), False) for item in parsed]
             citing += bool(found)
             for item, referenced in found:
                 citation = Citation(chapter.id, chapter.title, note.label, note.id, str(item.get("_locator", "")))

@@ -27,6 +27,7 @@ import re
 import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from lxml import etree, html as lxml_html
 
@@ -34,7 +35,7 @@ from .citations import CiteItem, citation_items as _items, parse_citation
 from .convert import PandocError, run_pandoc
 from .sanitize import parse_fragment, sanitize, to_xhtml
 
-__all__ = ["CiteItem", "ReferencesError", "citeproc", "format_entries", "load_references",
+__all__ = ["CiteItem", "ReferencesError", "citeproc", "format_entries", "load_references", "linkable",
            "mark_citations", "parse_citation", "cite_text"]
 
 # A bracketed group on one paragraph: not an image, a link, a reference link,
@@ -161,6 +162,31 @@ def load_references(name: str, data: bytes) -> list[dict]:
         if not item.get("type"):  # pandoc gives @misc no type; CSL requires one
             item["type"] = "document"
     return items
+
+
+_DOI = re.compile(r"10\.\d{4,9}/[^\s\"<>{}|\\^`\[\]]+")
+_NOT_IN_URL = re.compile(r"[\s\"<>{}|\\^`]")
+
+
+def linkable(item: dict) -> dict:
+    """The item with a DOI and a URL that make valid links: a DOI as its syntax allows, a URL's illegal characters escaped.
+
+    Both come from what pages wrote, damaged templates included ("10.1086/375492_}_}");
+    citeproc turns them into links, which EPUB and HTML checkers reject when invalid.
+    """
+    doi, url = item.get("DOI"), item.get("URL")
+    if not doi and not url:
+        return item
+    item = dict(item)
+    if doi:
+        found = _DOI.search(str(doi))
+        if found:
+            item["DOI"] = found.group(0).rstrip("._-,;:")
+        else:
+            del item["DOI"]
+    if url:
+        item["URL"] = _NOT_IN_URL.sub(lambda m: quote(m.group(0)), str(url).strip())
+    return item
 
 
 def format_entries(items: list[dict], style_xml: str = "") -> list[str]:

@@ -414,3 +414,12 @@ def test_unparsed_titles_are_short() -> None:
     (entry,), _ = compile_bibliography([chapter("One", text)])
     assert len(entry.csl["title"]) <= 101 and entry.csl["title"].endswith("…")
     assert entry.csl["note"] == " ".join(text.split())
+
+
+def test_dois_and_urls_from_damaged_pages_make_valid_links() -> None:
+    from pipeline.csl import linkable
+    assert linkable({"DOI": "10.1086/375492_}_}"})["DOI"] == "10.1086/375492"
+    assert linkable({"DOI": "doi:10.1000/xyz."})["DOI"] == "10.1000/xyz"
+    assert "DOI" not in linkable({"DOI": "not a doi"})
+    assert linkable({"URL": "https://example.org/a b{c}"})["URL"] == "https://example.org/a%20b%7Bc%7D"
+    assert linkable({"URL": "http://example.org/ä?x=1"})["URL"] == "http://example.org/ä?x=1"  # an IRI is valid
