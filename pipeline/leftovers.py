@@ -435,6 +435,8 @@ def _scrub_text(text: str | None, counts: Counter, caption: bool = False) -> str
             text = text[:len(text) - len(stripped)] + cleaned
     text, n = _FILE_TEXT.subn(_file_text, text)
     counts["file_text"] += n
+    if "_" in text:  # a call's braces written apart (`{_{_Doi_10.1000/x_}_}`), as strip_templates reads them
+        text = _SPLIT_BRACES.sub(lambda m: "{{" if m.group(0).startswith("{") else "}}", text)
     for kind, pattern in _TEXT_LEFTOVERS:
         text, n = pattern.subn("", text)
         counts[kind] += n

@@ -240,3 +240,14 @@ def test_wikilinks_pandoc_could_not_read() -> None:
     assert article.markdown == ('See <a href="wiki:Other%20page">the other</a> and <a href="wiki:Raw">raw one</a>'
                                 " and [[1]](http://x.org).\n")
     assert (article.categories, article.interlanguage, article.leftovers) == (["Foo"], ["de:Seite"], {"wikilink": 4})
+
+
+def test_template_braces_written_apart_leave_the_converted_text() -> None:
+    from collections import Counter
+
+    from pipeline.leftovers import scrub_tree
+    from pipeline.sanitize import parse_fragment, to_xhtml
+    root = parse_fragment("<p>In: <em>ApJ</em> 750, {_{_Bibcode_2012ApJ...750..135E_}_}, a.</p>")
+    counts: Counter = Counter()
+    scrub_tree(root, counts)
+    assert to_xhtml(root) == "<p>In: <em>ApJ</em> 750, , a.</p>" and counts["template"] == 2
