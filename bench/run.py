@@ -116,7 +116,7 @@ def main() -> None:
     print(f"# {args.articles} articles, median of {args.repeat}; {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9}")
+    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9}  (peak: the largest single process)")
     for name, (seconds, rss) in med.items():
         print(f"{name:34} {seconds:9.2f} {rss:9d}")
     t = {k: v[0] for k, v in med.items()}
@@ -130,6 +130,8 @@ def main() -> None:
           f"{t['wikibind one edit (epub+html)'] / t['wikibind epub+html']:.2f}  [<= 0.15]")
     if not args.no_pdf:
         chain = t["pandoc epub"] + t["pandoc html"] + t["weasyprint one document"]
+        print(f"pdf / weasyprint one document               {t['wikibind pdf'] / t['weasyprint one document']:.2f}  "
+              f"[<= 0.70]")
         print(f"all three / peer chain                      {t['wikibind all three'] / chain:.2f}  [<= 0.45]")
         print(f"pdf peak RSS / weasyprint one document      "
               f"{med['wikibind pdf'][1] / med['weasyprint one document'][1]:.2f}  [<= 0.50]")

@@ -25,7 +25,7 @@ def test_the_patched_versions_are_the_installed_ones() -> None:
     assert pydyf.__version__ == patches.PYDYF
     assert set(patches.applied) == {"_without_evicting_footnotes", "_keep_footnotes_of_kept_lines",
                                     "_widths_from_the_font", "_declare_used_widths", "_tag_languages",
-                                    "_page_references"}
+                                    "_page_references", "_footnote_area_by_parts"}
 
 
 def test_the_line_rewritten_to_keep_footnotes_on_their_page_is_there_once() -> None:
@@ -51,6 +51,20 @@ def test_the_wrapped_functions_keep_the_signatures_the_wrappers_expect() -> None
     assert {"widths", "upem", "file_content", "tables"} <= set(init.__code__.co_names)
 
 
+def test_the_footnote_area_update_is_still_a_layout_of_every_note_of_the_page() -> None:
+    # _footnote_area_by_parts replaces this: what it returns and sets must stay what WeasyPrint's does.
+    from weasyprint import layout
+
+    own = inspect.unwrap(layout.LayoutContext._update_footnote_area)
+    assert own is not layout.LayoutContext._update_footnote_area
+    source = inspect.getsource(own)
+    for line in ("self.current_footnote_area.children = self.current_page_footnotes",
+                 "self.current_footnote_area.height = footnote_area.height",
+                 "self.page_bottom -= footnote_area.margin_height()",
+                 "overflow = last_child_bottom > footnote_area_bottom"):
+        assert line in source
+
+
 def test_pydyf_page_references_is_replaced_by_an_equal_one() -> None:
     # pydyf 0.13.0's property builds every page's reference at each call; ours caches them per page count.
     document = pydyf.PDF()
@@ -65,3 +79,38 @@ def test_pydyf_page_references_is_replaced_by_an_equal_one() -> None:
     # Upstream's property is still the one ours replicates (the same references, made afresh each call).
     assert "def page_references(self):" in source
     assert "for object_number in self.pages['Kids'][::3])" in source
+
+
+def test_the_footnote_area_summed_note_by_note_is_the_one_weasyprint_lays_out(monkeypatch) -> None:
+    # Pages full of notes of one to several lines, some with block content: the same bytes either way,
+    # and the summing path is the one taken (not WeasyPrint's own, on every note).
+    from weasyprint import layout
+
+    from pipeline.pdf import PdfOptions
+    from pipeline.pdf.documents import _written
+
+    words = ("Mutual aid is a factor of evolution, as the naturalist found in the steppes and the "
+             "villages alike, and the workers' councils later took it up. ").split()
+    paragraphs = []
+    for i in range(1, 60):
+        note = " ".join(words[: 5 + i * 7 % 40])
+        block = '<span class="fn-blockquote">A quoted line.</span>' if i % 9 == 0 else ""
+        paragraphs.append(f'<p>{" ".join(words[: 20 + i % 30])}<span class="footnote" id="n{i}">'
+                          f'<a class="fn-label" href="#r{i}">{i}</a> {note}{block}</span> '
+                          f'{" ".join(words[: 10 + i % 17])}</p>')
+    page = (f'<html lang="en"><body><main><section class="chapter"><h1 class="chapter-title">Notes</h1>'
+            f'{"".join(paragraphs)}</section></main></body></html>')
+    taken = []
+    real = patches._alone
+
+    def counted(context, note):
+        found = real(context, note)
+        taken.append(found is not None)
+        return found
+
+    monkeypatch.setattr(patches, "_alone", counted)
+    summed = _written(page, {}, PdfOptions(paper="a5"), None, title="")[0]
+    assert taken and all(taken)
+    monkeypatch.setattr(layout.LayoutContext, "_update_footnote_area",
+                        inspect.unwrap(layout.LayoutContext._update_footnote_area))
+    assert _written(page, {}, PdfOptions(paper="a5"), None, title="")[0] == summed

@@ -12,6 +12,7 @@ from ..model import Book
 from ..model import Part as BookPart
 from ..render import back_matter, body_matter, contents, render_chapter, render_part
 from ..reuse import Reuse
+from .backmatter import split_section
 from .chunks import CHUNK_CHARS, RenderedChunk, _render_unnumbered, _size, chunk_size, plan_chunks, render_chunk
 from .documents import _html, _link_out, _with_math_images, _written
 from .folios import _FOLIO_DIGITS, _folio_specimen, _laid_out_folios, render_folio_layer
@@ -36,6 +37,10 @@ def _call(job: tuple[Callable[..., object], tuple]) -> object:
 
 
 # --- the whole book -----------------------------------------------------------------------
+
+# Characters of markup per piece of a back-matter section (bibliography, index): a longer section is
+# cut between its entries into pieces about this long (backmatter.split_section).
+BACK_CHARS = 2 * CHUNK_CHARS
 
 
 def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOptions = PdfOptions(), *,
@@ -117,7 +122,8 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
     back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, shown, front=False), folio_of.get), images,
                                             options, book.meta.title),))
                      for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)
-                     for shown, images in [_with_math_images([xhtml], {})]])
+                     for piece in split_section(xhtml, BACK_CHARS)  # a long section in pieces, laid out side by side
+                     for shown, images in [_with_math_images([piece], {})]])
     stamps, (blank, _) = helpers
     volumes: dict[int, _Volume] = {}
 

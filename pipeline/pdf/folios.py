@@ -17,12 +17,15 @@ from .options import PdfOptions
 __all__ = ["FolioLayer", "STAMP_DIGITS", "Stamps", "render_folio_layer"]
 
 
+_KINDS = ("open", "side", "turned")  # the kinds of page that show a number (page.css.j2's folio layer)
+
+
 def _folio_kind(page_type: PageType) -> str:
     """Return where page.css.j2 puts the number of a page of this type, in a chapter or the back matter."""
-    # A turned page (a wide table) keeps its number in the book's count but shows none: the folio
-    # layer is drawn for upright pages.
-    if page_type.blank or page_type.name in ("part", "part-opening", "turned"):
+    if page_type.blank or page_type.name in ("part", "part-opening"):
         return "none"
+    if page_type.name == "turned":
+        return "turned"  # a page turned on its side for a wide table: its number at the foot of its long side
     if page_type.name in ("chapter", "opening") and (page_type.name, 0) in page_type.groups:
         return "open"  # :nth(1 of chapter), :nth(1 of opening)
     return "side"
@@ -49,7 +52,7 @@ def _folio_specimen(digits: int, options: PdfOptions) -> Stamps | None:
     """
     pages: list[tuple[str, int, tuple[str, int, int] | None]] = []  # (kind, number shown, stamp key)
     for length in range(1, digits + 1):
-        for key in [(kind, side, length) for kind in ("open", "side") for side in (0, 1)]:  # side 0: right
+        for key in [(kind, side, length) for kind in _KINDS for side in (0, 1)]:  # side 0: right
             if len(pages) % 2 != key[1]:
                 pages.append(("none", 0, None))
             pages.append((key[0], int(STAMP_DIGITS[:length]), key))

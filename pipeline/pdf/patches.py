@@ -13,6 +13,10 @@ when upstream changes what it relies on, or fixes what it works around:
   was first drawn at, so chunks' subsets of one font could not be united.
 - `_declare_used_widths`: /W lists every glyph of the font, not the used ones.
 - `_tag_languages`: structure elements carry no /Lang of their own.
+- `_footnote_area_by_parts`: WeasyPrint lays the whole footnote area out
+  again for every footnote added to or removed from a page, quadratic in a
+  page's notes (a fifth of a chunk's time); its height is the sum of its notes'
+  heights whenever no margin joins two notes, so each note is laid out once.
 - `_page_references`: pydyf 0.13.0 builds every page reference at each call
   (quadratic in a document's pages when tagging).
 """
@@ -28,7 +32,9 @@ from functools import cache
 import pydyf
 import weasyprint
 from fontTools.ttLib import TTFont
+from weasyprint import layout as _layout
 from weasyprint import pdf as _pdf
+from weasyprint.formatting_structure import build as _build
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import LayoutContext
 from weasyprint.layout import block as _block
@@ -156,6 +162,66 @@ def _without_evicting_footnotes(linebox_layout: Callable[..., tuple]) -> Callabl
     return changed
 
 
+def _footnote_area_by_parts(update: Callable[[LayoutContext], bool]) -> Callable[[LayoutContext], bool]:
+    """Wrap WeasyPrint 70's footnote area update so that each footnote is laid out once, not once per footnote.
+
+    The area's height only is wanted here (the page lays the area out for good
+    when it is done). Each note is laid out alone in the area, once per area
+    width; when no note has a vertical margin (none joins its neighbour's) and
+    the area is not in columns, the notes stack: the height is their sum, capped
+    by the area's max-height, as WeasyPrint's layout would make it. Otherwise,
+    WeasyPrint's own update.
+    """
+    def wrapped(self: LayoutContext) -> bool:
+        area = self.current_footnote_area
+        notes = self.current_page_footnotes
+        if not notes or self.in_column:
+            return update(self)
+        parts = [_alone(self, note) for note in notes]
+        if any(part is None for part in parts):
+            area.children = notes  # WeasyPrint's own, from the state it expects
+            return update(self)
+        if area.height != "auto":
+            self.page_bottom += area.margin_height()
+        area.children = notes
+        start, outside, below, low, high = parts[0][1:]  # type: ignore[index]
+        bottom = start
+        for part in parts:
+            bottom += part[0]  # type: ignore[index]
+        height = min(max(bottom - start, low), high)
+        area.height = height
+        self.page_bottom -= height + outside
+        return bottom > start + height + below  # the last note's bottom below the area's: it overflows
+    wrapped.__wrapped__ = update
+    return wrapped
+
+
+def _alone(context: LayoutContext, note: Box) -> tuple[float, float, float, float, float, float] | None:
+    """Return a note's height laid out alone in the footnote area, and the area's start, extra height and limits.
+
+    None when its margins could join a neighbour's, or the area would not hold it.
+    """
+    area = context.current_footnote_area
+    # Layout tries copy a note's box: its element and text tell the note; it lays out the same in as wide an area.
+    key = (note.element, area.width, sum(len(getattr(box, "text", "")) for box in note.descendants()))
+    known = context.__dict__.setdefault("_wikibind_notes", {})
+    if key in known:
+        return known[key]
+    area.children = [note]
+    laid = _block.block_level_layout(context, _build.create_anonymous_boxes(area.deepcopy()), -float("inf"), None,
+                                     area.page)[0]
+    (child,) = laid.children
+    start = laid.content_box_y()
+    height = child.margin_height()
+    alone = None
+    if not child.margin_top and not child.margin_bottom and child.position_y == start and \
+            laid.height == height and laid.height < laid.max_height:
+        alone = (height, start, laid.margin_height() - laid.height, laid.padding_bottom + laid.border_bottom_width,
+                 laid.min_height, laid.max_height)
+    known[key] = alone
+    return alone
+
+
 applied: list[str] = []  # the patches in force, by name: the canary tests read it
 
 
@@ -169,7 +235,8 @@ def _apply() -> None:
         _fonts.Font.__init__ = _widths_from_the_font(_fonts.Font.__init__)  # tests compare chunks with one document
         _pdf.build_fonts_dictionary = _declare_used_widths(_pdf.build_fonts_dictionary)
         _tags._build_box_tree = _tag_languages(_tags._build_box_tree)
-        applied.extend(["_keep_footnotes_of_kept_lines", "_widths_from_the_font", "_declare_used_widths",
+        _layout.LayoutContext._update_footnote_area = _footnote_area_by_parts(_layout.LayoutContext._update_footnote_area)
+        applied.extend(["_footnote_area_by_parts", "_keep_footnotes_of_kept_lines", "_widths_from_the_font", "_declare_used_widths",
                         "_tag_languages"])
     if pydyf.__version__ == PYDYF:  # checked against it: its page_references is the one above, slower
         pydyf.PDF.page_references = property(_page_references)
