@@ -15,7 +15,7 @@ import json
 import pickle
 import time
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import NamedTuple
@@ -363,7 +363,7 @@ class BuildFormat(_Cached):
             started = time.perf_counter()
             # The front and back matter are laid out in other processes while this one joins the chunks.
             with process_pool(cores()) as pool:
-                volumes = assemble_volumes(book, [load_value(c.output()) for c in chunks], pdf_options,
+                volumes = assemble_volumes(book, _Stored([c.output() for c in chunks]), pdf_options,
                                            mapper=pool.map, reuse=reuse)
             if pdf_options.volume_pages:  # a list of volumes, each written to a file of its own
                 self.save(volumes, started, chunks=[c.digest for c in chunks], volumes=len(volumes))
@@ -378,6 +378,19 @@ class BuildFormat(_Cached):
         from pipeline.pdf import PdfOptions, chunk_digest
 
         return source_digest(self.code, chunk_digest(book, run, PdfOptions(**options)))
+
+
+class _Stored(Sequence):
+    """Cached values read when indexed, not all at once: the PDF's join holds one chunk at a time."""
+
+    def __init__(self, targets: list[luigi.LocalTarget]) -> None:
+        self.targets = targets
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> object:  # type: ignore[override]
+        return load_value(self.targets[index])
 
 
 def _thaw(value: object) -> object:

@@ -80,6 +80,9 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
     "volume:page", and a link into another volume opens that volume's file
     (`volume_name`) at the anchor. Only a chunk longer than a volume by itself
     makes a volume longer.
+
+    `chunks` is read twice, in order, one chunk at a time: a sequence that
+    loads each chunk when indexed keeps one chunk in memory, not all of them.
     """
     reuse = reuse or Reuse()
 
@@ -100,25 +103,28 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
 
     folio_of: dict[str, str] = {}  # anchor -> the folio of its page ("volume:page" when cut)
     volume_of: dict[str, int] = {}  # anchor -> the volume it is in
-    runs: list[tuple[int, RenderedChunk | None, int]] = []  # (volume, part or None: a blank page, first folio)
+    # (volume, part or None: a blank page, first folio); a chunk by its index: `chunks` may read each from
+    # disk when asked, and only the chunk being merged need be in memory.
+    runs: list[tuple[int, RenderedChunk | int | None, int]] = []
     volume, length = 0, 0  # the current volume; its pages after the front matter
 
-    def place(piece: RenderedChunk) -> None:
+    def place(piece: RenderedChunk, index: int | None = None) -> None:
         nonlocal volume, length
         if cut and length and length + (right and length % 2) + piece.pages > budget:
             volume, length = volume + 1, 0
         if right and length % 2:
             runs.append((volume, None, length + 1))
             length += 1
-        runs.append((volume, piece, length + 1))
+        runs.append((volume, piece if index is None else index, length + 1))
         for anchor, (page, _, _) in piece.anchors.items():
             if anchor not in folio_of:
                 folio_of[anchor] = f"{volume + 1}:{length + 1 + page}" if cut else str(length + 1 + page)
                 volume_of[anchor] = volume
         length += piece.pages
 
-    for chunk in chunks:
-        place(chunk)
+    for index, chunk in enumerate(chunks):
+        place(chunk, index)
+        del chunk
     back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, shown, front=False), folio_of.get), images,
                                             options, book.meta.title),))
                      for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)
@@ -127,8 +133,10 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
     stamps, (blank, _) = helpers
     volumes: dict[int, _Volume] = {}
 
-    def add(run: tuple[int, RenderedChunk | None, int]) -> None:
+    def add(run: tuple[int, RenderedChunk | int | None, int]) -> None:
         number, piece, first = run
+        if isinstance(piece, int):
+            piece = chunks[piece]
         into = volumes.setdefault(number, _Volume())
         if piece is None:
             into.merger.add(Part(blank, blank=True))
