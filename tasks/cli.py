@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
+import glob
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -316,6 +318,11 @@ def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], 
 
     with ThreadPoolExecutor() as pool:  # each file is flushed to disk: the waits overlap
         written = dict(zip(contents, pool.map(put, contents)))
+    if "pdf" in paths:  # a book printed in volumes before and now in one (or fewer) files: the old ones go
+        stale = {*out.glob(f"{glob.escape(book.slug)}.vol*.pdf"), out / f"{book.slug}.pdf"} - set(contents)
+        for path in stale:
+            if re.fullmatch(rf"{re.escape(book.slug)}(\.vol\d+)?\.pdf", path.name):
+                path.unlink(missing_ok=True)
     outputs: dict[str, object] = {fmt: str(path) for fmt, path in paths.items()}
     if volumes:
         outputs["pdf_volumes"] = [str(path) for path in volumes]

@@ -137,3 +137,11 @@ def test_each_volume_has_its_own_bookmarks(read: list[Volume], book: Book) -> No
     for number, volume in enumerate(read, 1):
         mine = [chapter.title for chapter in book.chapters if where(read, chapter.id)[0] == number]
         assert mine and [title for title in volume.outline if title in {c.title for c in book.chapters}] == mine
+
+
+def test_a_book_printed_whole_again_leaves_no_stale_volumes(volumes: Built, read: list[Volume], book: Book) -> None:
+    # Last in this file: it builds the same book again into the same folder, as one PDF.
+    again = build(volumes.source, volumes.out, "--format", "pdf")
+    assert again.status == 0 and "pdf_volumes" not in again.report["outputs"]
+    assert sorted(p.name for p in volumes.out.glob("*.pdf")) == [f"{book.slug}.pdf"]
+    assert len(PdfReader(again.report["outputs"]["pdf"]).pages) > VOLUME_PAGES

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from multiprocessing.util import Finalize
 
 from markupsafe import Markup
 from weasyprint import CSS, HTML
@@ -25,6 +27,42 @@ def _css_string(text: str) -> Markup:
     """Return `text` as a quoted CSS string."""
     escaped = "".join(c if c.isprintable() and c not in '"\\' else f"\\{ord(c):x} " for c in text)
     return Markup(f'"{escaped}"')
+
+
+class _Shared:
+    """What every document laid out in one process shares: the fonts of @font-face rules and parsed stylesheets.
+
+    Parsing book.css and registering its fonts costs a third of a second, as
+    much as laying out a few pages, and a book is laid out as many documents.
+    WeasyPrint copies the fonts to a temporary folder that only a finaliser
+    removes, which a pool's worker never runs when it ends: it is removed when
+    the process exits (multiprocessing's finalisers run in workers too).
+    """
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face
+        self.fetcher = BookFetcher({})  # stylesheets read the project's own files only
+        self.stylesheets: dict[tuple, list[CSS]] = {}
+        Finalize(self, _remove_fonts, args=(self.fonts,), exitpriority=0)
+
+
+def _remove_fonts(fonts: FontConfiguration) -> None:
+    """Remove the folder WeasyPrint copied a font configuration's fonts to."""
+    folder, fonts._folder = getattr(fonts, "_folder", None), None  # WeasyPrint 70's name for it
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_SHARED: _Shared | None = None
+
+
+def _shared() -> _Shared:
+    """Return this process's shared fonts and stylesheets (a forked worker makes its own)."""
+    global _SHARED
+    if _SHARED is None or _SHARED.pid != os.getpid():
+        _SHARED = _Shared()
+    return _SHARED
 
 
 def _stylesheets(options: PdfOptions, fetcher: BookFetcher, fonts: FontConfiguration, *, title: str,
@@ -74,19 +112,14 @@ def _link_out(xhtml: str, page_of: Callable[[str], str | None] = lambda anchor: 
 def _laid_out(xhtml: str, images: dict[str, bytes], options: PdfOptions, **page: object) -> Iterator[Document]:
     """Lay out one document, to be written inside the block; `page` goes to page.css.j2 (title, heads, folios, ...).
 
-    WeasyPrint copies the fonts of @font-face rules (3.5 MB for the book's) to a
-    temporary folder that only a finaliser removes, and a worker process that
-    ends never runs it: the folder is removed on leaving the block instead.
+    The stylesheets and their fonts are parsed once per process (`_Shared`).
     """
-    fetcher = BookFetcher(images)
-    fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face
-    try:
-        yield HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=fetcher).render(
-            stylesheets=_stylesheets(options, fetcher, fonts, **page), font_config=fonts)
-    finally:
-        folder, fonts._folder = getattr(fonts, "_folder", None), None  # WeasyPrint 70's name for it
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
+    shared = _shared()
+    key = (options, tuple(sorted(page.items())))
+    if key not in shared.stylesheets:
+        shared.stylesheets[key] = _stylesheets(options, shared.fetcher, shared.fonts, **page)  # type: ignore[arg-type]
+    yield HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=BookFetcher(images)).render(
+        stylesheets=shared.stylesheets[key], font_config=shared.fonts)
 
 
 def _written(xhtml: str, images: dict[str, bytes], options: PdfOptions, variant: str | None, identifier: str = "",
