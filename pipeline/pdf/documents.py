@@ -34,17 +34,30 @@ class _Shared:
 
     Parsing book.css and registering its fonts costs a third of a second, as
     much as laying out a few pages, and a book is laid out as many documents.
-    WeasyPrint copies the fonts to a temporary folder that only a finaliser
-    removes, which a pool's worker never runs when it ends: it is removed when
-    the process exits (multiprocessing's finalisers run in workers too).
+    A forked process makes its own: fonts registered in its parent do not
+    survive the fork whole (HarfBuzz loses their data). WeasyPrint copies the fonts to a temporary folder that
+    only a finaliser removes, which a pool's worker never runs when it ends: it
+    is removed when the process that made it exits (multiprocessing's
+    finalisers run in workers too, each for its own process only).
     """
 
     def __init__(self) -> None:
         self.pid = os.getpid()
         self.fonts = FontConfiguration()  # without it WeasyPrint ignores @font-face
         self.fetcher = BookFetcher({})  # stylesheets read the project's own files only
-        self.stylesheets: dict[tuple, list[CSS]] = {}
+        self.book: CSS | None = None  # book.css
+        self.geometries: dict[tuple, CSS] = {}
         Finalize(self, _remove_fonts, args=(self.fonts,), exitpriority=0)
+
+    def stylesheets(self, options: PdfOptions, page: dict[str, object]) -> list[CSS]:
+        """Return book.css and the page geometry for these options and page settings, parsed once."""
+        if self.book is None:
+            self.book = CSS(filename=str(TEMPLATES / "pdf" / "book.css"), url_fetcher=self.fetcher,
+                            font_config=self.fonts)
+        key = (options, tuple(sorted(page.items())))
+        if key not in self.geometries:
+            self.geometries[key] = _stylesheets(options, self.fetcher, self.fonts, **page)[1]  # type: ignore[arg-type]
+        return [self.book, self.geometries[key]]
 
 
 def _remove_fonts(fonts: FontConfiguration) -> None:
@@ -58,9 +71,11 @@ _SHARED: _Shared | None = None
 
 
 def _shared() -> _Shared:
-    """Return this process's shared fonts and stylesheets (a forked worker makes its own)."""
+    """Return this process's shared fonts and stylesheets (a forked process makes its own)."""
     global _SHARED
     if _SHARED is None or _SHARED.pid != os.getpid():
+        if _SHARED is not None:  # the parent's: its folder is the parent's to remove, not this copy's finaliser
+            _SHARED.fonts._folder = None
         _SHARED = _Shared()
     return _SHARED
 
@@ -115,11 +130,9 @@ def _laid_out(xhtml: str, images: dict[str, bytes], options: PdfOptions, **page:
     The stylesheets and their fonts are parsed once per process (`_Shared`).
     """
     shared = _shared()
-    key = (options, tuple(sorted(page.items())))
-    if key not in shared.stylesheets:
-        shared.stylesheets[key] = _stylesheets(options, shared.fetcher, shared.fonts, **page)  # type: ignore[arg-type]
+    stylesheets = shared.stylesheets(options, page)
     yield HTML(string=xhtml, base_url=str(TEMPLATES / "pdf") + "/", url_fetcher=BookFetcher(images)).render(
-        stylesheets=shared.stylesheets[key], font_config=shared.fonts)
+        stylesheets=stylesheets, font_config=shared.fonts)
 
 
 def _written(xhtml: str, images: dict[str, bytes], options: PdfOptions, variant: str | None, identifier: str = "",
