@@ -30,8 +30,8 @@ from bench.make_corpus import build as make_corpus  # noqa: E402
 WIKIBIND = [sys.executable, "-m", "tasks.cli", "build"]
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, int]:
-    """Run a command; return (seconds, peak RSS in MiB of its largest process)."""
+def measure(command: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run a command; return (seconds, peak RSS in MiB of its largest process, CPU seconds of it and its children)."""
     started = time.perf_counter()
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -39,12 +39,15 @@ def measure(command: list[str], cwd: Path) -> tuple[float, int]:
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"failed: {' '.join(command)}\n{proc.stderr.read().decode()[-2000:]}")
     proc.stderr.close()
-    return seconds, usage.ru_maxrss // 1024  # ru_maxrss: KiB on Linux; covers waited-for descendants
+    # ru_maxrss: KiB on Linux, the largest of it and its waited-for descendants; CPU time sums them all, and
+    # unlike wall time it hardly moves when other work shares the machine.
+    return seconds, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime
 
 
-def median(runs: list[tuple[float, int]]) -> tuple[float, int]:
-    """Median seconds and median peak RSS of repeated runs."""
-    return statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs))
+def median(runs: list[tuple[float, int, float]]) -> tuple[float, int, float]:
+    """Median seconds, median peak RSS and median CPU seconds of repeated runs."""
+    return (statistics.median(r[0] for r in runs), int(statistics.median(r[1] for r in runs)),
+            statistics.median(r[2] for r in runs))
 
 
 def run_peers(run: Callable[..., None], work: Path, source: Path, pages: list[str], title: list[str], no_pdf: bool) -> None:
@@ -75,7 +78,7 @@ def main() -> None:
     pages = sorted(p.name for p in source.glob("*.md"))
     root = HERE.parent
     env_title = ["--metadata", "title=Bench"]
-    rows: dict[str, list[tuple[float, int]]] = {}
+    rows: dict[str, list[tuple[float, int, float]]] = {}
 
     def run(name: str, command: list[str], cwd: Path = root, before=None) -> None:
         for _ in range(args.repeat):
@@ -116,9 +119,9 @@ def main() -> None:
     print(f"# {args.articles} articles, median of {args.repeat}; {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9}")
-    for name, (seconds, rss) in med.items():
-        print(f"{name:34} {seconds:9.2f} {rss:9d}")
+    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9} {'CPU s':>9}  (peak: the largest single process)")
+    for name, (seconds, rss, cpu) in med.items():
+        print(f"{name:34} {seconds:9.2f} {rss:9d} {cpu:9.2f}")
     t = {k: v[0] for k, v in med.items()}
     if args.no_peers:
         shutil.rmtree(work, ignore_errors=True)
@@ -130,6 +133,8 @@ def main() -> None:
           f"{t['wikibind one edit (epub+html)'] / t['wikibind epub+html']:.2f}  [<= 0.15]")
     if not args.no_pdf:
         chain = t["pandoc epub"] + t["pandoc html"] + t["weasyprint one document"]
+        print(f"pdf / weasyprint one document               {t['wikibind pdf'] / t['weasyprint one document']:.2f}  "
+              f"[<= 0.70]  (CPU seconds: {med['wikibind pdf'][2] / med['weasyprint one document'][2]:.2f})")
         print(f"all three / peer chain                      {t['wikibind all three'] / chain:.2f}  [<= 0.45]")
         print(f"pdf peak RSS / weasyprint one document      "
               f"{med['wikibind pdf'][1] / med['weasyprint one document'][1]:.2f}  [<= 0.50]")

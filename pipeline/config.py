@@ -57,6 +57,7 @@ SCHEMA: dict[str, dict[str, tuple[type, object, str]]] = {
         "crop_marks": (bool, False, "3 mm bleed with crop and cross marks, for a print shop"),
         "toc_depth": (int, 1, "contents list chapters (1) or also their sections (2, 3)"),
         "font": (str, "", "a font family installed on the machine for the text; default: the shipped Gentium Book Plus"),
+        "volume_pages": (int, 0, "print the book in volumes of at most so many pages (0: one PDF)"),
     },
     "html": {
         "theme": (str, "auto", "auto (follows the reader's system setting), light or dark"),
@@ -242,6 +243,9 @@ def parse_config(data: bytes, name: str = "book.toml") -> tuple[Config, list[Pro
         if pdf["paper"] not in ("a4", "letter", "a5", "trade"):
             problems.append(Problem(name, "warning", f"[pdf] paper '{pdf.pop('paper')}' is not a4, letter, a5 or "
                                                      "trade: a4 is used"))
+    if pdf.get("volume_pages", 0) < 0:
+        problems.append(Problem(name, "warning", f"[pdf] volume_pages {pdf.pop('volume_pages')} is not a number of "
+                                                 "pages: one PDF is made"))
     if not 1 <= pdf.get("toc_depth", 1) <= 3:
         problems.append(Problem(name, "warning", f"[pdf] toc_depth {pdf.pop('toc_depth')} is not 1, 2 or 3: 1 is used"))
     meta.html_theme = values.get("html", {}).get("theme", "auto").lower()

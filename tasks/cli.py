@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import fcntl
+import glob
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -81,7 +84,8 @@ def chunk_names(names: list[str]) -> list[list[str]]:
 
 
 def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None,
-                paper: str | None = None, duplex: bool = False, crop_marks: bool = False) -> Config:
+                paper: str | None = None, duplex: bool = False, crop_marks: bool = False,
+                volume_pages: int | None = None) -> Config:
     """Read book.toml (or --config FILE); command-line options win over it."""
     if path:
         try:
@@ -101,6 +105,8 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
         config.pdf["duplex"] = True
     if crop_marks:
         config.pdf["crop_marks"] = True
+    if volume_pages is not None:
+        config.pdf["volume_pages"] = volume_pages
     if csl:
         try:
             config.meta.csl_style = Path(csl).read_text(encoding="utf-8")
@@ -302,7 +308,8 @@ def build(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> int:
     started = time.perf_counter()
     formats = list(dict.fromkeys(args.format or list(FORMATS)))
-    config = load_config(source, args.config, args.title, args.csl, args.paper, args.duplex, args.crop_marks)
+    config = load_config(source, args.config, args.title, args.csl, args.paper, args.duplex, args.crop_marks,
+                         getattr(args, "volume_pages", None))
     tasks = plan(source, cache, formats, config, _media(args, source, config))
     # Templates compiled once, not in every task's process (keyed by their source, so an edit recompiles).
     (cache / "jinja").mkdir(exist_ok=True)
@@ -355,8 +362,27 @@ def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], 
              out: Path, started: float) -> int:
     """Put the built books and report.json in place, then say what happened."""
     paths = {task.fmt: out / f"{book.slug}.{task.fmt}" for task in tasks}
+    volumes: list[Path] = []
+    for task in tasks:  # a PDF in volumes is stored as a list of them
+        if task.fmt == "pdf" and load_header(task.output()).get("volumes"):
+            volumes = [out / f"{book.slug}.vol{k}.pdf" for k in range(1, load_header(task.output())["volumes"] + 1)]
+            paths["pdf"] = volumes[0]
     bib_path = out / f"{book.slug}.bib.json"
-    contents = {paths[task.fmt]: lambda task=task: load_value(task.output()) for task in tasks}
+    contents = {paths[task.fmt]: lambda task=task: load_value(task.output()) for task in tasks
+                if not (task.fmt == "pdf" and volumes)}
+    if volumes:
+        pdf_task, lock = next(task for task in tasks if task.fmt == "pdf"), threading.Lock()
+
+        @cache
+        def stored() -> list[bytes]:
+            return load_value(pdf_task.output())
+
+        def volume(k: int) -> bytes:
+            with lock:  # read once, by whichever writer comes first
+                return stored()[k]
+
+        for k, path in enumerate(volumes):
+            contents[path] = lambda k=k: volume(k)
     contents[bib_path] = lambda: book.bibliography_json
 
     def put(path: Path) -> bool:
@@ -367,7 +393,14 @@ def _publish(args: argparse.Namespace, book: Summary, tasks: list[BuildFormat], 
 
     with ThreadPoolExecutor() as pool:  # each file is flushed to disk: the waits overlap
         written = dict(zip(contents, pool.map(put, contents)))
-    outputs = {fmt: str(path) for fmt, path in paths.items()}
+    if "pdf" in paths:  # a book printed in volumes before and now in one (or fewer) files: the old ones go
+        stale = {*out.glob(f"{glob.escape(book.slug)}.vol*.pdf"), out / f"{book.slug}.pdf"} - set(contents)
+        for path in stale:
+            if re.fullmatch(rf"{re.escape(book.slug)}(\.vol\d+)?\.pdf", path.name):
+                path.unlink(missing_ok=True)
+    outputs: dict[str, object] = {fmt: str(path) for fmt, path in paths.items()}
+    if volumes:
+        outputs["pdf_volumes"] = [str(path) for path in volumes]
     republished = [fmt for fmt, path in paths.items() if written[path]]
     seconds: dict[str, float] = {}
     for task in ran["completed"]:
@@ -443,8 +476,22 @@ def _summary(args: argparse.Namespace, book: Summary, report: dict, errors: list
         for problem in errors[:10]:
             lines.append(f"    {problem.file}: {problem.message}")
     for fmt, path in report["outputs"].items():
-        lines.append(f"  {fmt:4} {path}")
+        if isinstance(path, str):
+            lines.append(f"  {fmt:4} {path}")
+    if "pdf_volumes" in report["outputs"]:
+        lines.append(f"       in {len(report['outputs']['pdf_volumes'])} volumes: {book.slug}.vol1.pdf, ...")
     _print(args, "\n".join(lines))
+
+
+def _pages(value: str) -> int:
+    """Parse --volume-pages: a whole number of pages, 0 for one PDF."""
+    try:
+        pages = int(value)
+    except ValueError:
+        pages = -1
+    if pages < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of pages")
+    return pages
 
 
 def _print(args: argparse.Namespace, text: str) -> None:
@@ -470,6 +517,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--paper", choices=["a4", "letter", "a5", "trade"], help="PDF paper size (default: a4; trade is 6x9 in)")
     b.add_argument("--duplex", action="store_true", help="PDF for two-sided print: chapters open on the right")
     b.add_argument("--crop-marks", action="store_true", help="PDF with 3 mm bleed and crop marks, for a print shop")
+    b.add_argument("--volume-pages", type=_pages, metavar="N",
+                   help="print the PDF in volumes of at most N pages (OUT/SLUG.vol1.pdf, ...)")
     b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")

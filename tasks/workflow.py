@@ -15,7 +15,7 @@ import json
 import pickle
 import time
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import NamedTuple
@@ -390,19 +390,22 @@ class BuildFormat(_Cached):
         book, options = load_book(self.input()), _thaw(self.options)
         reuse = self.kept(self.fmt, self.code)  # renderings an edit leaves as they were
         if self.fmt == "pdf":
-            from pipeline.pdf import PdfOptions, assemble_pdf, cores, plan_chunks, process_pool
+            from pipeline.pdf import PdfOptions, assemble_volumes, chunk_size, cores, plan_chunks, process_pool
 
             pdf_options = PdfOptions(**options)
             chunks = [RenderPdfChunk(source=self.source, cache=self.cache, book=self.book, chapters=run,
                                      options=options, digest=self._chunk_digest(book, run, options))
-                      for run in plan_chunks(book)]
+                      for run in plan_chunks(book, chunk_chars=chunk_size(pdf_options))]
             yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
             started = time.perf_counter()
             # The front and back matter are laid out in other processes while this one joins the chunks.
             with process_pool(cores()) as pool:
-                pdf = assemble_pdf(book, [load_value(c.output()) for c in chunks], pdf_options, mapper=pool.map,
-                                   reuse=reuse)
-            self.save(pdf, started, chunks=[c.digest for c in chunks])
+                volumes = assemble_volumes(book, _Stored([c.output() for c in chunks]), pdf_options,
+                                           mapper=pool.map, reuse=reuse)
+            if pdf_options.volume_pages:  # a list of volumes, each written to a file of its own
+                self.save(volumes, started, chunks=[c.digest for c in chunks], volumes=len(volumes))
+            else:
+                self.save(volumes[0], started, chunks=[c.digest for c in chunks])
         else:
             self.save(builder(self.fmt)(book, reuse=reuse), started)
         self.keep(self.fmt, self.code, reuse)
@@ -422,6 +425,19 @@ def _media(folder: Path) -> tuple[dict[str, bytes], list[Problem]]:
     for name, data in list(images.items()):
         images.setdefault(file_key(Path(name).name), data)
     return images, problems
+
+
+class _Stored(Sequence):
+    """Cached values read when indexed, not all at once: the PDF's join holds one chunk at a time."""
+
+    def __init__(self, targets: list[luigi.LocalTarget]) -> None:
+        self.targets = targets
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> object:  # type: ignore[override]
+        return load_value(self.targets[index])
 
 
 def _thaw(value: object) -> object:

@@ -444,7 +444,7 @@ def test_no_footnote_is_lost_when_orphans_keep_a_line(monkeypatch: pytest.Monkey
 
     assert lost() == []
     monkeypatch.setattr(block, "_linebox_layout", inspect.unwrap(block._linebox_layout))  # WeasyPrint's own
-    assert lost(), "WeasyPrint no longer drops these footnotes: drop the workaround in pipeline.pdf"
+    assert lost(), "WeasyPrint no longer drops these footnotes: drop the workaround in pipeline.pdf.patches"
 
 
 @pytest.mark.slow

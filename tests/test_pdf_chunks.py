@@ -25,11 +25,13 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 from weasyprint.pdf import fonts as weasy_fonts
 
-import pipeline.pdf
+import pipeline.pdf.assembly
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
-from pipeline.pdf import (PdfOptions, _folio_specimen, _laid_out_folios, build_pdf, chunk_digest, plan_chunks,
-                          render_chunk, render_whole)
-from pipeline.pdfmerge import ANCHOR_SCHEME, _tree, _tree_items, _union_glyphs, _widths
+from pipeline.pdf import PdfOptions, build_pdf, chunk_digest, plan_chunks, render_chunk, render_whole
+from pipeline.pdf.documents import _written
+from pipeline.pdf.folios import _folio_specimen, _laid_out_folios
+from pipeline.pdf.fonts import _union_glyphs, _widths
+from pipeline.pdf.objects import ANCHOR_SCHEME, _tree, _tree_items
 from pipeline.render import TEMPLATES
 from pipeline.reuse import Reuse
 from test_pdf import FILLER, book_of, destinations, fonts, link_targets, page_texts
@@ -282,7 +284,7 @@ def test_a_glyph_has_one_width_in_every_document(monkeypatch: pytest.MonkeyPatch
     # the width a glyph had at its first size, rounded, and pipeline.pdf makes it the font's own.
     def widths(size: str) -> dict[int, int | float]:
         page = f'<html lang="en"><body><p style="font-size: {size}">Lorem ipsum: quartz, 0123456789.</p></body></html>'
-        data = pipeline.pdf._written(page, {}, PdfOptions(), None, title="")[0]
+        data = _written(page, {}, PdfOptions(), None, title="")[0]
         with pikepdf.open(io.BytesIO(data)) as pdf:
             (font,) = [f for f in pdf.pages[0].Resources.Font.values() if "Gentium" in str(f.BaseFont)]
             return _widths(font.DescendantFonts[0].W)
@@ -293,7 +295,7 @@ def test_a_glyph_has_one_width_in_every_document(monkeypatch: pytest.MonkeyPatch
     assert all(widths(size) == {gid: round(advances[gid] * 1000 / upem) for gid in widths(size)} for size in sizes)
     monkeypatch.setattr(weasy_fonts.Font, "__init__", weasy_fonts.Font.__init__.__wrapped__)
     assert len({tuple(sorted(widths(size).items())) for size in sizes}) > 1, \
-        "WeasyPrint now declares size-independent widths: drop the workaround in pipeline.pdf"
+        "WeasyPrint now declares size-independent widths: drop the workaround in pipeline.pdf.patches"
 
 
 @pytest.mark.slow
@@ -479,20 +481,20 @@ def test_front_and_back_matter_are_kept_while_their_pages_do_not_change(monkeypa
     book = chain_book()
     chunks = [render_chunk(book, run) for run in plan_chunks(book, chunk_chars=1)]
     first = Reuse()
-    fresh = pipeline.pdf.assemble_pdf(book, chunks)
-    assert pipeline.pdf.assemble_pdf(book, chunks, reuse=first) == fresh
+    fresh = pipeline.pdf.assembly.assemble_pdf(book, chunks)
+    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=first) == fresh
     laid = []
     for name in ("_render_numbered", "_render_unnumbered"):
-        real = getattr(pipeline.pdf, name)
-        monkeypatch.setattr(pipeline.pdf, name, functools.wraps(real)(lambda *args, real=real: laid.append(real)
+        real = getattr(pipeline.pdf.assembly, name)
+        monkeypatch.setattr(pipeline.pdf.assembly, name, functools.wraps(real)(lambda *args, real=real: laid.append(real)
                                                                       or real(*args)))
-    assert pipeline.pdf.assemble_pdf(book, chunks, reuse=Reuse(first.kept)) == fresh and not laid
+    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=Reuse(first.kept)) == fresh and not laid
     # A longer last chapter moves the back matter's pages: laid out again, the contents too.
     longer = copy.deepcopy(chain_book())  # chain_book() is shared by other tests
     longer.chapters[-1].html += f"<p>{FILLER * 40}</p>"
     chunks[-1] = render_chunk(longer, plan_chunks(longer, chunk_chars=1)[-1])
-    assert pipeline.pdf.assemble_pdf(longer, chunks, reuse=Reuse(first.kept)) == \
-        pipeline.pdf.assemble_pdf(longer, chunks)
+    assert pipeline.pdf.assembly.assemble_pdf(longer, chunks, reuse=Reuse(first.kept)) == \
+        pipeline.pdf.assembly.assemble_pdf(longer, chunks)
     assert laid
 
 
