@@ -431,9 +431,9 @@ def test_retraining_gives_the_same_model_bit_for_bit() -> None:
     "[t](http://x/" + "(" * 3000 + ")", "\\" * 4000,
 ])
 def test_pathological_input_is_fast(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what other processes do on the machine does not count
     parse(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_never_crashes_on_arbitrary_text() -> None:

@@ -134,14 +134,14 @@ def test_an_entity_bomb_is_refused_promptly_in_little_memory(tmp_path: Path) -> 
     lol = ['<!ENTITY x0 "lol">'] + [f'<!ENTITY x{i} "' + f"&x{i - 1};" * 10 + '">' for i in range(1, 12)]
     path = _hostile(tmp_path, "<!DOCTYPE mediawiki [\n" + "\n".join(lol) + '\n<!ENTITY x "&x11;">\n]>')
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what other processes do on the machine does not count
     try:
         with pytest.raises(DumpError, match="refused"):
             _pages(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert peak < 5_000_000
 
 
