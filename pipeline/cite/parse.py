@@ -140,7 +140,84 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
             i = end
             continue
         i += 1
+    _end_name_list(shown, labels)
+    _sentence_before_site(shown, labels)
+    _journal_after_title(shown, labels)
     return labels
+
+
+_AND_WORD = {"and", "&", "und", "et", "y"}
+_NOT_NAME_END = {"al.", "ed.", "eds.", "hrsg.", "jr.", "sr.", "dir.", "coord.", "comp.", "trans.", "tr.", "éd.", "éds."}
+_NAME_END = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*[^\W\d_]{2}\.$")
+_SENTENCE_END = re.compile(r"[^\W\d_]{3}[.?!][\"”’')]*$|[?!][\"”’')]*$")
+
+
+def _runs(labels: list[str], wanted: str) -> list[tuple[int, int]]:
+    out, i = [], 0
+    while i < len(labels):
+        if labels[i] == wanted:
+            j = i
+            while j < len(labels) and labels[j] == wanted:
+                j += 1
+            out.append((i, j))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _end_name_list(shown: list[str], labels: list[str]) -> None:
+    """An author list ends with its last name: "…, and Andrew Zisserman. Bicos: A method…" goes on with the title.
+
+    The last name is the one after "and" ("and Jitendra Malik.") or, in a list of one, the
+    name that opens it ("Fabrice Bellard.", "Blest Gana, Alberto."); a word ending in a
+    period there (not an initial, not "al." or "eds.") closes the list, and what the labeller
+    kept in the author's field after it is the title, when the title follows or is missing."""
+    for a, b in _runs(labels, "author"):
+        if b - a < 3 or (b < len(labels) and labels[b] != "title") or (b >= len(labels) and "title" in labels):
+            continue
+        words = [w.strip("*_") for w in shown[a:b]]
+        for k in range(a + 1, b - 1):
+            w = words[k - a]
+            if not _NAME_END.match(w) or w.casefold() in _NOT_NAME_END or not w[:1].isupper():
+                continue
+            ands = [j for j in range(a, k) if words[j - a].casefold() in _AND_WORD]
+            head = words[:k - a]
+            one = not ands and k - a <= 2 and not any(x.endswith((".", ";", ":")) for x in head)
+            if (ands and 1 <= k - ands[-1] <= 3) or one:
+                if shown[k + 1][:1].isupper() or shown[k + 1][:1] in "\"“'‘«*[":
+                    labels[k + 1:b] = ["title"] * (b - k - 1)
+                break
+
+
+def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
+    """"He said so. WIKIPEDIA: …": a sentence that opens a note ahead of a site's name is commentary, not the name.
+
+    A name may hold abbreviations ("Proc. Natl. Acad."), never a lower-case word closing a sentence."""
+    for a, b in _runs(labels, "container-title"):
+        if a > 0 and labels[a - 1] != "note":
+            continue
+        ends = [k for k in range(a, b - 1) if re.match(r"^[\"“'‘(]*[a-zß-ÿ]{2,}[.!?][\"”’')]*$", shown[k])]
+        if ends:
+            labels[a:ends[-1] + 1] = ["note"] * (ends[-1] + 1 - a)
+
+
+def _journal_after_title(shown: list[str], labels: list[str]) -> None:
+    """"A title. Journal Name, 4, 371–384": a title that runs on, past its last full stop, into a volume is its journal's name.
+
+    Only where nothing in the note is labelled a journal or container, and the words after the
+    stop are a name (capitalised, at most eight words)."""
+    if "journal" in labels or "container-title" in labels:
+        return
+    for a, b in _runs(labels, "title"):
+        if b >= len(labels) or labels[b] != "volume":
+            continue
+        for k in range(b - 2, a, -1):
+            if _SENTENCE_END.search(shown[k]):
+                tail = [re.sub(r"^(?:<[^>]+>|[\W_])+", "", w) for w in shown[k + 1:b]]
+                if 1 <= len(tail) <= 8 and tail[0][:1].isupper():
+                    labels[k + 1:b] = ["journal"] * (b - k - 1)
+                break
 
 
 def _relabel_rest(shown: list[str], labels: list[str], start: int, end: int) -> None:
@@ -396,6 +473,10 @@ _THESIS = re.compile(r"\b(?:thesis|dissertation|diss\.|doktorarbeit|thèse|tesis
 _SITE = re.compile(r"(?:^|\s)(?:[\w-]+\.)+[a-z]{2,}$|\b(?:wikipedia|britannica|website|web site|blog|imdb)\b", re.I)
 
 
+_PAGE_THEN_YEAR = re.compile(r"^\W*\d{1,4},\s+((?:1[5-9]\d\d|20\d\d)\W*)$")
+_VOLUME_YEAR = re.compile(r"\((1[5-9]\d\d|20\d\d)(?:[-/–]\d{2,4})?\)|\b\d{1,2}[/.]\d{1,2}[/.](1[5-9]\d\d|20\d\d)\b")
+
+
 def _spans(labels: list[str], tokens: list[str]) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     for y, t in zip(labels, tokens):
@@ -477,10 +558,20 @@ def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
                 text = re.sub(r"^(?:vol|bd|band|no|nr|tome|t|issue|heft)\.?\s*", "", text, flags=re.I)
             if text:
                 item[key] = text
-    if "date" in first:
-        date = parse_date(_join(first["date"]))
+    date = None
+    for text in (_join(toks) for y, toks in spans if y == "date"):  # "Cortázar, Julio. … 1963.": the span with a year
+        text = _PAGE_THEN_YEAR.sub(r"\1", text)  # "1607, 2000.": a page the labeller took in, then the year
+        date = parse_date(text)
         if date:
-            item["issued"] = date
+            break
+    if date is None:  # "Victorian Studies 42 (1999/2000): 358": the year given with the volume
+        for text in (_join(toks) for y, toks in spans if y == "volume"):
+            m = _VOLUME_YEAR.search(text)
+            if m:
+                date = {"date-parts": [[int(m.group(1) or m.group(2))]]}
+                break
+    if date:
+        item["issued"] = date
     if "accessed" in first:
         text = _ACCESS_WORDING.sub("", _join(first["accessed"]))
         date = parse_date(text)
