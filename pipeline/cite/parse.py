@@ -140,6 +140,9 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
             i = end
             continue
         i += 1
+    _month_before_date(shown, labels)
+    _name_colon_title(shown, labels)
+    _untitled_sentence(shown, labels)
     _end_name_list(shown, labels)
     _sentence_before_site(shown, labels)
     _journal_after_title(shown, labels)
@@ -188,6 +191,47 @@ def _end_name_list(shown: list[str], labels: list[str]) -> None:
                 if shown[k + 1][:1].isupper() or shown[k + 1][:1] in "\"“'‘«*[":
                     labels[k + 1:b] = ["title"] * (b - k - 1)
                 break
+
+
+def _name_colon_title(shown: list[str], labels: list[str]) -> None:
+    """"Department of the Army: *Weapons and Equipment…*": plain words and a colon ahead of an emphasised
+    title at the start of a note name its author (a person or an institution), as German notes have it."""
+    if not labels or labels[0] != "title":
+        return
+    for k in range(min(len(labels) - 1, 8)):
+        if labels[k] != "title" or _EM_OPEN.match(shown[k]) or "](" in shown[k]:
+            return
+        if shown[k].endswith(":"):
+            if labels[k + 1] == "title" and _EM_OPEN.match(shown[k + 1]) and shown[0][:1].isupper():
+                labels[:k + 1] = ["author"] * (k + 1)
+            return
+
+
+def _month_before_date(shown: list[str], labels: list[str]) -> None:
+    """"März 1944": a month's name just before a date is part of the date, never a journal or a place."""
+    for a, b in _runs(labels, "journal") + _runs(labels, "container-title") + _runs(labels, "location"):
+        if b < len(labels) and labels[b] == "date" and all(
+                w.strip(".,;:()*_").casefold() in _MONTHS for w in shown[a:b]):
+            labels[a:b] = ["date"] * (b - a)
+
+
+def _untitled_sentence(shown: list[str], labels: list[str]) -> None:
+    """"Fenner M (2013) What can article-level metrics do for you? Available: …": the sentence between the
+    names or date and the rest of a reference that has no title is its title, not commentary.
+
+    Only where the note has no title at all, the sentence follows an author, editor or date and
+    further fields (a journal, volume, pages, URL, publisher…) follow it."""
+    if "title" in labels:
+        return
+    for a, b in _runs(labels, "note"):
+        if a == 0 or labels[a - 1] not in ("author", "editor", "date") or b >= len(labels):
+            continue
+        if labels[b] not in ("journal", "container-title", "volume", "pages", "url", "doi", "publisher", "location"):
+            continue
+        end = next((k + 1 for k in range(a, b) if re.search(r"[.?!][\"”’'»]*[.,:]?$", shown[k])), b)
+        if end - a >= 2:
+            labels[a:end] = ["title"] * (end - a)
+        return
 
 
 def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
