@@ -146,6 +146,7 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _end_name_list(shown, labels)
     _sentence_before_site(shown, labels)
     _journal_after_title(shown, labels)
+    _title_out_of_journal(shown, labels)
     return labels
 
 
@@ -244,6 +245,28 @@ def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
         ends = [k for k in range(a, b - 1) if re.match(r"^[\"“'‘(]*[a-zß-ÿ]{2,}[.!?][\"”’')]*$", shown[k])]
         if ends:
             labels[a:ends[-1] + 1] = ["note"] * (ends[-1] + 1 - a)
+
+
+_WORD_STOP = re.compile(r"^[\"“'‘(]*([^\W\d_][^\W\d_'’-]*)[.?!][\"”’')]*$")
+
+
+def _title_out_of_journal(shown: list[str], labels: list[str]) -> None:
+    """"… Performance Persistence. Journal of Finance, 50": the sentence ahead of a journal's name, up to its
+    full stop, is the end of the title (or the title), not part of the name.
+
+    A stop after a long or lower-case word ends a sentence; "Proc.", "Chem." and other short
+    capitalised abbreviations in a journal's name do not."""
+    for a, b in _runs(labels, "journal"):
+        if a > 0 and labels[a - 1] not in ("title", "date", "author"):
+            continue
+        if labels[a - 1:a] != ["title"] and "title" in labels:
+            continue
+        for k in range(b - 2, a - 1, -1):
+            m = _WORD_STOP.match(shown[k])
+            if m and (m.group(1)[:1].islower() or len(m.group(1)) >= 9 or shown[k].endswith(("?", "!"))):
+                if re.match(r"^(?:<[^>]+>|[\"“*_])*[A-Z]", shown[k + 1]):
+                    labels[a:k + 1] = ["title"] * (k + 1 - a)
+                break
 
 
 def _journal_after_title(shown: list[str], labels: list[str]) -> None:

@@ -543,3 +543,13 @@ def test_the_year_comes_from_a_date_span_that_has_one_or_from_the_volume() -> No
     item = normalise("Lee, A. Rivers. Hydrology 127: 1607, 2000.".split(),
                      ["author", "author", "title", "journal", "volume", "date", "date"], [1.0] * 7)
     assert item["issued"] == {"date-parts": [[2000]]}
+
+
+def test_the_sentence_ahead_of_a_journal_name_is_the_title() -> None:
+    from pipeline.cite.parse import _title_out_of_journal
+    got = _rule(_title_out_of_journal, "Lee,/author A./author Performance/journal Persistence./journal Journal/journal "
+                                       "of/journal Finance,/journal 50./volume")
+    assert got == ["author", "author", "title", "title", "journal", "journal", "journal", "volume"]
+    # an abbreviated name keeps its words
+    got = _rule(_title_out_of_journal, "Rivers./title Proc./journal Natl./journal Acad./journal Sci./journal 4./volume")
+    assert got == ["title"] + ["journal"] * 4 + ["volume"]
