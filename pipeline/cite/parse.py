@@ -157,16 +157,20 @@ _SENTENCE_END = re.compile(r"[^\W\d_]{3}[.?!][\"”’')]*$|[?!][\"”’')]*$")
 
 
 def _runs(labels: list[str], wanted: str) -> list[tuple[int, int]]:
-    out, i = [], 0
-    while i < len(labels):
-        if labels[i] == wanted:
-            j = i
-            while j < len(labels) and labels[j] == wanted:
-                j += 1
-            out.append((i, j))
-            i = j
-        else:
-            i += 1
+    """The [start, end) ranges of the runs of one label."""
+    out: list[tuple[int, int]] = []
+    if wanted not in labels:
+        return out
+    start = None
+    for i, y in enumerate(labels):
+        if y == wanted:
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, i))
+            start = None
+    if start is not None:
+        out.append((start, len(labels)))
     return out
 
 

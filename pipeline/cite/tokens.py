@@ -98,8 +98,8 @@ def _shape(word: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _base(token: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, bool]]:
-    """Features of a token alone, the short set its neighbours see, and its bracket/markup flags."""
+def _base(token: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...], dict[str, bool]]:
+    """Features of a token alone, the short set its neighbours see (as each neighbour sees it), and its flags."""
     raw = display(token)
     core = raw.strip(_OPEN + _CLOSE + "[]")
     low = _fold(core)
@@ -151,7 +151,8 @@ def _base(token: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, bool]
              *(k for k, v in flags.items() if v))
     stop = bool(re.search(r"[.?!][\"”’'*)\]]*$|[:;]$", raw)) and "initial" not in f and len(core) > 1
     comma = raw.rstrip("\"”’'*)]").endswith(",")
-    return tuple(f), short, {**flags, "year": "year" in f, "acc": "d=acc" in f, "stop": stop, "comma": comma}
+    near = tuple(tuple(pre + x for x in short) for pre in ("-1", "-2", "+1", "+2"))  # built once per distinct token
+    return tuple(f), near, {**flags, "year": "year" in f, "acc": "d=acc" in f, "stop": stop, "comma": comma}
 
 
 _EM_WORD_OPEN = re.compile(r"^[\[(\"“„«‘']*[*_]{1,3}[^\W_]")
@@ -202,17 +203,17 @@ def features(tokens: list[str]) -> list[list[str]]:
         if seen_acc:
             f.append("after_acc")
         if i > 0:
-            f += ["-1" + x for x in bases[i - 1][1]]
+            f += bases[i - 1][1][0]
         else:
             f.append("bos")
         if i > 1:
-            f += ["-2" + x for x in bases[i - 2][1]]
+            f += bases[i - 2][1][1]
         if i + 1 < n:
-            f += ["+1" + x for x in bases[i + 1][1]]
+            f += bases[i + 1][1][2]
         else:
             f.append("eos")
         if i + 2 < n:
-            f += ["+2" + x for x in bases[i + 2][1]]
+            f += bases[i + 2][1][3]
         out.append(f)
         # states for the next token
         if opens_em and not (flags["em_close"] and len(display(tokens[i])) > 2):
