@@ -3,11 +3,16 @@
 1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
    gives each a label (author, title, container-title, journal, publisher,
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
-   marginal probability of that label. Three rules then tidy the labels
+   marginal probability of that label. Rules then tidy the labels
    (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
    another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
-   site ("*Sub Pop*", "in UEFA's website") or commentary.
+   site ("*Sub Pop*", "in UEFA's website") or commentary; a month before a
+   date is part of it; "Institution: *Title*" names the author; the sentence
+   between the names and the rest of an untitled reference is its title; an
+   author list ends with its last name; a sentence ahead of a site's name is
+   commentary; a title running past its full stop into a volume gives up its
+   journal, and the sentence ahead of a journal's name is the title's.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -97,7 +102,7 @@ _SITE_REST = re.compile(r"^(?:in|on|at|auf|sur|en)?\s*(.+?)(?:'s|’s)?\s*(?:web
 
 
 def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
-    """Two rules on the labels: an emphasised run is one field; a link followed by more text in its field is the title."""
+    """Rules on the labels at the fields' edges (the module's docstring lists them)."""
     labels = list(labels)
     shown = [display(t) for t in tokens]
     i = 0
