@@ -3,11 +3,16 @@
 1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
    gives each a label (author, title, container-title, journal, publisher,
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
-   marginal probability of that label. Three rules then tidy the labels
+   marginal probability of that label. Rules then tidy the labels
    (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
    another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
-   site ("*Sub Pop*", "in UEFA's website") or commentary.
+   site ("*Sub Pop*", "in UEFA's website") or commentary; a month before a
+   date is part of it; "Institution: *Title*" names the author; the sentence
+   between the names and the rest of an untitled reference is its title; an
+   author list ends with its last name; a sentence ahead of a site's name is
+   commentary; a title running past its full stop into a volume gives up its
+   journal, and the sentence ahead of a journal's name is the title's.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -97,7 +102,7 @@ _SITE_REST = re.compile(r"^(?:in|on|at|auf|sur|en)?\s*(.+?)(?:'s|’s)?\s*(?:web
 
 
 def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
-    """Two rules on the labels: an emphasised run is one field; a link followed by more text in its field is the title."""
+    """Rules on the labels at the fields' edges (the module's docstring lists them)."""
     labels = list(labels)
     shown = [display(t) for t in tokens]
     i = 0
@@ -140,7 +145,155 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
             i = end
             continue
         i += 1
+    _month_before_date(shown, labels)
+    _name_colon_title(shown, labels)
+    _untitled_sentence(shown, labels)
+    _end_name_list(shown, labels)
+    _sentence_before_site(shown, labels)
+    _journal_after_title(shown, labels)
+    _title_out_of_journal(shown, labels)
     return labels
+
+
+_AND_WORD = {"and", "&", "und", "et", "y"}
+_NOT_NAME_END = {"al.", "ed.", "eds.", "hrsg.", "jr.", "sr.", "dir.", "coord.", "comp.", "trans.", "tr.", "éd.", "éds."}
+_NAME_END = re.compile(r"^[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*[^\W\d_]{2}\.$")
+_SENTENCE_END = re.compile(r"[^\W\d_]{3}[.?!][\"”’')]*$|[?!][\"”’')]*$")
+
+
+def _runs(labels: list[str], wanted: str) -> list[tuple[int, int]]:
+    """The [start, end) ranges of the runs of one label."""
+    out: list[tuple[int, int]] = []
+    if wanted not in labels:
+        return out
+    start = None
+    for i, y in enumerate(labels):
+        if y == wanted:
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, i))
+            start = None
+    if start is not None:
+        out.append((start, len(labels)))
+    return out
+
+
+def _end_name_list(shown: list[str], labels: list[str]) -> None:
+    """An author list ends with its last name: "…, and Andrew Zisserman. Bicos: A method…" goes on with the title.
+
+    The last name is the one after "and" ("and Jitendra Malik.") or, in a list of one, the
+    name that opens it ("Fabrice Bellard.", "Blest Gana, Alberto."); a word ending in a
+    period there (not an initial, not "al." or "eds.") closes the list, and what the labeller
+    kept in the author's field after it is the title, when the title follows or is missing."""
+    for a, b in _runs(labels, "author"):
+        if b - a < 3 or (b < len(labels) and labels[b] != "title") or (b >= len(labels) and "title" in labels):
+            continue
+        words = [w.strip("*_") for w in shown[a:b]]
+        for k in range(a + 1, b - 1):
+            w = words[k - a]
+            if not _NAME_END.match(w) or w.casefold() in _NOT_NAME_END or not w[:1].isupper():
+                continue
+            ands = [j for j in range(a, k) if words[j - a].casefold() in _AND_WORD]
+            head = words[:k - a]
+            one = not ands and k - a <= 2 and not any(x.endswith((".", ";", ":")) for x in head)
+            if (ands and 1 <= k - ands[-1] <= 3) or one:
+                if shown[k + 1][:1].isupper() or shown[k + 1][:1] in "\"“'‘«*[":
+                    labels[k + 1:b] = ["title"] * (b - k - 1)
+                break
+
+
+def _name_colon_title(shown: list[str], labels: list[str]) -> None:
+    """"Department of the Army: *Weapons and Equipment…*": plain words and a colon ahead of an emphasised
+    title at the start of a note name its author (a person or an institution), as German notes have it."""
+    if not labels or labels[0] != "title":
+        return
+    for k in range(min(len(labels) - 1, 8)):
+        if labels[k] != "title" or _EM_OPEN.match(shown[k]) or "](" in shown[k]:
+            return
+        if shown[k].endswith(":"):
+            if labels[k + 1] == "title" and _EM_OPEN.match(shown[k + 1]) and shown[0][:1].isupper():
+                labels[:k + 1] = ["author"] * (k + 1)
+            return
+
+
+def _month_before_date(shown: list[str], labels: list[str]) -> None:
+    """"März 1944": a month's name just before a date is part of the date, never a journal or a place."""
+    for a, b in _runs(labels, "journal") + _runs(labels, "container-title") + _runs(labels, "location"):
+        if b < len(labels) and labels[b] == "date" and all(
+                w.strip(".,;:()*_").casefold() in _MONTHS for w in shown[a:b]):
+            labels[a:b] = ["date"] * (b - a)
+
+
+def _untitled_sentence(shown: list[str], labels: list[str]) -> None:
+    """"Fenner M (2013) What can article-level metrics do for you? Available: …": the sentence between the
+    names or date and the rest of a reference that has no title is its title, not commentary.
+
+    Only where the note has no title at all, the sentence follows an author, editor or date and
+    further fields (a journal, volume, pages, URL, publisher…) follow it."""
+    if "title" in labels:
+        return
+    for a, b in _runs(labels, "note"):
+        if a == 0 or labels[a - 1] not in ("author", "editor", "date") or b >= len(labels):
+            continue
+        if labels[b] not in ("journal", "container-title", "volume", "pages", "url", "doi", "publisher", "location"):
+            continue
+        end = next((k + 1 for k in range(a, b) if re.search(r"[.?!][\"”’'»]*[.,:]?$", shown[k])), b)
+        if end - a >= 2:
+            labels[a:end] = ["title"] * (end - a)
+        return
+
+
+def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
+    """"He said so. WIKIPEDIA: …": a sentence that opens a note ahead of a site's name is commentary, not the name.
+
+    A name may hold abbreviations ("Proc. Natl. Acad."), never a lower-case word closing a sentence."""
+    for a, b in _runs(labels, "container-title"):
+        if a > 0 and labels[a - 1] != "note":
+            continue
+        ends = [k for k in range(a, b - 1) if re.match(r"^[\"“'‘(]*[a-zß-ÿ]{2,}[.!?][\"”’')]*$", shown[k])]
+        if ends:
+            labels[a:ends[-1] + 1] = ["note"] * (ends[-1] + 1 - a)
+
+
+_WORD_STOP = re.compile(r"^[\"“'‘(]*([^\W\d_][^\W\d_'’-]*)[.?!][\"”’')]*$")
+
+
+def _title_out_of_journal(shown: list[str], labels: list[str]) -> None:
+    """"… Performance Persistence. Journal of Finance, 50": the sentence ahead of a journal's name, up to its
+    full stop, is the end of the title (or the title), not part of the name.
+
+    A stop after a long or lower-case word ends a sentence; "Proc.", "Chem." and other short
+    capitalised abbreviations in a journal's name do not."""
+    for a, b in _runs(labels, "journal"):
+        if a > 0 and labels[a - 1] not in ("title", "date", "author"):
+            continue
+        if labels[a - 1:a] != ["title"] and "title" in labels:
+            continue
+        for k in range(b - 2, a - 1, -1):
+            m = _WORD_STOP.match(shown[k])
+            if m and (m.group(1)[:1].islower() or len(m.group(1)) >= 9 or shown[k].endswith(("?", "!"))):
+                if re.match(r"^(?:<[^>]+>|[\"“*_])*[A-Z]", shown[k + 1]):
+                    labels[a:k + 1] = ["title"] * (k + 1 - a)
+                break
+
+
+def _journal_after_title(shown: list[str], labels: list[str]) -> None:
+    """"A title. Journal Name, 4, 371–384": a title that runs on, past its last full stop, into a volume is its journal's name.
+
+    Only where nothing in the note is labelled a journal or container, and the words after the
+    stop are a name (capitalised, at most eight words)."""
+    if "journal" in labels or "container-title" in labels:
+        return
+    for a, b in _runs(labels, "title"):
+        if b >= len(labels) or labels[b] != "volume":
+            continue
+        for k in range(b - 2, a, -1):
+            if _SENTENCE_END.search(shown[k]):
+                tail = [re.sub(r"^(?:<[^>]+>|[\W_])+", "", w) for w in shown[k + 1:b]]
+                if 1 <= len(tail) <= 8 and tail[0][:1].isupper():
+                    labels[k + 1:b] = ["journal"] * (b - k - 1)
+                break
 
 
 def _relabel_rest(shown: list[str], labels: list[str], start: int, end: int) -> None:
@@ -396,6 +549,10 @@ _THESIS = re.compile(r"\b(?:thesis|dissertation|diss\.|doktorarbeit|thèse|tesis
 _SITE = re.compile(r"(?:^|\s)(?:[\w-]+\.)+[a-z]{2,}$|\b(?:wikipedia|britannica|website|web site|blog|imdb)\b", re.I)
 
 
+_PAGE_THEN_YEAR = re.compile(r"^\W*\d{1,4},\s+((?:1[5-9]\d\d|20\d\d)\W*)$")
+_VOLUME_YEAR = re.compile(r"\((1[5-9]\d\d|20\d\d)(?:[-/–]\d{2,4})?\)|\b\d{1,2}[/.]\d{1,2}[/.](1[5-9]\d\d|20\d\d)\b")
+
+
 def _spans(labels: list[str], tokens: list[str]) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     for y, t in zip(labels, tokens):
@@ -477,10 +634,20 @@ def normalise(tokens: list[str], labels: list[str], probs: list[float]) -> dict:
                 text = re.sub(r"^(?:vol|bd|band|no|nr|tome|t|issue|heft)\.?\s*", "", text, flags=re.I)
             if text:
                 item[key] = text
-    if "date" in first:
-        date = parse_date(_join(first["date"]))
+    date = None
+    for text in (_join(toks) for y, toks in spans if y == "date"):  # "Cortázar, Julio. … 1963.": the span with a year
+        text = _PAGE_THEN_YEAR.sub(r"\1", text)  # "1607, 2000.": a page the labeller took in, then the year
+        date = parse_date(text)
         if date:
-            item["issued"] = date
+            break
+    if date is None:  # "Victorian Studies 42 (1999/2000): 358": the year given with the volume
+        for text in (_join(toks) for y, toks in spans if y == "volume"):
+            m = _VOLUME_YEAR.search(text)
+            if m:
+                date = {"date-parts": [[int(m.group(1) or m.group(2))]]}
+                break
+    if date:
+        item["issued"] = date
     if "accessed" in first:
         text = _ACCESS_WORDING.sub("", _join(first["accessed"]))
         date = parse_date(text)

@@ -26,7 +26,7 @@ from .lexicon import tags_of
 
 __all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url"]
 
-FEATURES = "wikibind-cite-features-3"
+FEATURES = "wikibind-cite-features-4"
 
 # the export's damaged wikilinks quote the tag: "<a href="Karl_Marx.md" class="wikilink">"Karl Marx</a>
 _ANCHOR = re.compile(r"\"?<a\s[^>]*?href=\"([^\"]*)\"[^>]*>\"?(.*?)</a>", re.S | re.I)
@@ -98,8 +98,8 @@ def _shape(word: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _base(token: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, bool]]:
-    """Features of a token alone, the short set its neighbours see, and its bracket/markup flags."""
+def _base(token: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...], dict[str, bool]]:
+    """Features of a token alone, the short set its neighbours see (as each neighbour sees it), and its flags."""
     raw = display(token)
     core = raw.strip(_OPEN + _CLOSE + "[]")
     low = _fold(core)
@@ -151,7 +151,21 @@ def _base(token: str) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, bool]
              *(k for k, v in flags.items() if v))
     stop = bool(re.search(r"[.?!][\"”’'*)\]]*$|[:;]$", raw)) and "initial" not in f and len(core) > 1
     comma = raw.rstrip("\"”’'*)]").endswith(",")
-    return tuple(f), short, {**flags, "year": "year" in f, "acc": "d=acc" in f, "stop": stop, "comma": comma}
+    near = tuple(tuple(pre + x for x in short) for pre in ("-1", "-2", "+1", "+2"))  # built once per distinct token
+    return tuple(f), near, {**flags, "year": "year" in f, "acc": "d=acc" in f, "stop": stop, "comma": comma}
+
+
+_EM_WORD_OPEN = re.compile(r"^[\[(\"“„«‘']*[*_]{1,3}[^\W_]")
+_EM_WORD_CLOSE = re.compile(r"[^\W_][.,;:!?\"”»’')\]]*[*_]{1,3}[)\].,;:!?\"”»’']*$")
+
+
+def _markdown(tokens: list[str]) -> bool:
+    """Whether a note is written with Markdown: a link, an autolink, or a word set in emphasis.
+
+    A reference number "[12]" or a line "______." of an academic reference is not Markdown."""
+    if any("](" in t or "<http" in t or "<ftp" in t for t in tokens):
+        return True
+    return any(_EM_WORD_OPEN.match(t) for t in tokens) and any(_EM_WORD_CLOSE.search(t) for t in tokens)
 
 
 def features(tokens: list[str]) -> list[list[str]]:
@@ -164,8 +178,7 @@ def features(tokens: list[str]) -> list[list[str]]:
     stops = commas = 0  # sentence-like stops and commas before the token: where a reference's fields begin
     # A note written with Markdown (emphasis, links) is a wiki footnote; one without reads like a reference
     # list entry, where a plain sentence is a title, not commentary: every token knows which.
-    md = "md=" + ("yes" if any(b[2]["em_open"] or b[2]["link_open"] or b[2]["link_close"] for b in bases)
-                  or any("<http" in t for t in tokens) else "no")
+    md = "md=" + ("yes" if _markdown(tokens) else "no")
     for i, (own, _, flags) in enumerate(bases):
         f = list(own)
         f.append(f"pos={10 * i // n}")
@@ -190,17 +203,17 @@ def features(tokens: list[str]) -> list[list[str]]:
         if seen_acc:
             f.append("after_acc")
         if i > 0:
-            f += ["-1" + x for x in bases[i - 1][1]]
+            f += bases[i - 1][1][0]
         else:
             f.append("bos")
         if i > 1:
-            f.append("-2" + bases[i - 2][1][0])
+            f += bases[i - 2][1][1]
         if i + 1 < n:
-            f += ["+1" + x for x in bases[i + 1][1]]
+            f += bases[i + 1][1][2]
         else:
             f.append("eos")
         if i + 2 < n:
-            f.append("+2" + bases[i + 2][1][0])
+            f += bases[i + 2][1][3]
         out.append(f)
         # states for the next token
         if opens_em and not (flags["em_close"] and len(display(tokens[i])) > 2):

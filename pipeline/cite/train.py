@@ -9,7 +9,7 @@ is deterministic and the data are read in a fixed order, so the same data
 give the same model, byte for byte (``--check`` retrains into a temporary
 file and compares). The seed orders the sequences and is recorded with them.
 
-``--exclude-pages FILE`` leaves out of training every wiki note whose text is
+``--exclude-notes FILE`` leaves out of training every wiki note whose text is
 in FILE (one note a line): for an honest score on notes of the same wiki.
 """
 from __future__ import annotations

@@ -415,6 +415,17 @@ def test_the_shipped_model_was_trained_on_these_data() -> None:
     assert MODEL.stat().st_size < 2_000_000
 
 
+@pytest.mark.parametrize("text,title,container", [
+    ("Okafor, N., & Lindqvist, P. (2011). Why do rivers braid where they do? Journal of River Studies, 14(2), 101-118.",
+     "Why do rivers braid where they do?", "Journal of River Studies"),
+    ("Marta Quiroga and Henrik Aalto. Sediment transport in cold climates. Arctic Hydrology 7: 33-49, 1998.",
+     "Sediment transport in cold climates", "Arctic Hydrology"),
+])
+def test_a_plain_reference_entry_has_its_title_and_journal(text: str, title: str, container: str) -> None:
+    (item,) = note_items(text)
+    assert item["title"] == title and item["container-title"] == container
+
+
 def test_training_data_reads() -> None:
     seqs = read_file(data_files()[0])
     assert len(seqs) > 1000 and all(len(s.tokens) == len(s.labels) for s in seqs)
@@ -498,3 +509,57 @@ def test_cited_in_shows_each_notes_pages() -> None:
                                   flavour=flavour)
         assert ('Bazooka <a href="#ch-bazooka--fn-1">1</a> <span class="locator">(p. 29)</span>, '
                 '<a href="#ch-bazooka--fn-2">2</a> <span class="locator">(pp. 66–70)</span>.') in out
+
+
+def _rule(rule, pairs: str) -> list[str]:
+    """Apply one label rule of pipeline.cite.parse to "token/label token/label …"."""
+    tokens, labels = zip(*(p.rsplit("/", 1) for p in pairs.split()))
+    labels = list(labels)
+    rule(list(tokens), labels)
+    return labels
+
+
+def test_an_author_list_ends_with_the_name_after_and() -> None:
+    from pipeline.cite.parse import _end_name_list
+    got = _rule(_end_name_list, "Ann/author Lee,/author and/author Bo/author Park./author Rivers:/author A/title study./title")
+    assert got == ["author"] * 5 + ["title"] * 3
+    # initials and "et al." do not end the list
+    got = _rule(_end_name_list, "Lee,/author A./author and/author Park,/author B./author Rivers/title")
+    assert got == ["author"] * 5 + ["title"]
+
+
+def test_a_title_running_into_the_volume_gives_up_its_journal() -> None:
+    from pipeline.cite.parse import _journal_after_title
+    got = _rule(_journal_after_title, "Frozen/title rivers./title Arctic/title Hydrology,/title 7,/volume 33-49./pages")
+    assert got == ["title", "title", "journal", "journal", "volume", "pages"]
+    # with a journal already labelled, nothing moves
+    got = _rule(_journal_after_title, "Frozen/title rivers./title Arctic/title 7,/volume Hydro/journal")
+    assert got[:3] == ["title"] * 3
+
+
+def test_a_month_before_a_date_is_part_of_it() -> None:
+    from pipeline.cite.parse import _month_before_date
+    assert _rule(_month_before_date, "TM/title 9-294,/title März/journal 1944,/date") == ["title", "title", "date", "date"]
+
+
+def test_the_year_comes_from_a_date_span_that_has_one_or_from_the_volume() -> None:
+    from pipeline.cite.parse import normalise
+    item = normalise("Cortázar, Julio. Rayuela. Sudamericana, 1963.".split(),
+                     ["author", "date", "title", "publisher", "date"], [1.0] * 5)
+    assert item["issued"] == {"date-parts": [[1963]]}
+    item = normalise("Lee, A. Rivers. Hydrology 42 (1999/2000): 358-60.".split(),
+                     ["author", "author", "title", "journal", "volume", "volume", "pages"], [1.0] * 7)
+    assert item["issued"] == {"date-parts": [[1999]]}
+    item = normalise("Lee, A. Rivers. Hydrology 127: 1607, 2000.".split(),
+                     ["author", "author", "title", "journal", "volume", "date", "date"], [1.0] * 7)
+    assert item["issued"] == {"date-parts": [[2000]]}
+
+
+def test_the_sentence_ahead_of_a_journal_name_is_the_title() -> None:
+    from pipeline.cite.parse import _title_out_of_journal
+    got = _rule(_title_out_of_journal, "Lee,/author A./author Performance/journal Persistence./journal Journal/journal "
+                                       "of/journal Finance,/journal 50./volume")
+    assert got == ["author", "author", "title", "title", "journal", "journal", "journal", "volume"]
+    # an abbreviated name keeps its words
+    got = _rule(_title_out_of_journal, "Rivers./title Proc./journal Natl./journal Acad./journal Sci./journal 4./volume")
+    assert got == ["title"] + ["journal"] * 4 + ["volume"]
