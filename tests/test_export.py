@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import bz2
-import io
 import json
 import os
 import re
@@ -14,7 +13,7 @@ from pathlib import Path
 import mwparserfromhell as mwp
 import pytest
 
-from conftest import ROOT, Built, build
+from conftest import ROOT, Built, CountingServer, build
 from pipeline.dump import Dump
 from tasks.cli import main
 from validators import epubcheck, vnu
@@ -194,24 +193,10 @@ def test_a_file_that_is_no_export_is_a_usage_error(tmp_path: Path, capsys: pytes
 
 def test_hostile_wikitext_is_sanitised_and_reaches_nothing(tmp_path: Path) -> None:
     """Wikitext is as untrusted as the Markdown export: nothing it says is run, read or fetched."""
-    import http.server
-    import threading
     from html import escape
 
-    hits: list[str] = []
-
-    class Counter(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the name is http.server's
-            hits.append(self.path)
-            self.send_response(404)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counter)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    server = f"http://127.0.0.1:{httpd.server_address[1]}"
+    counting = CountingServer(status=404)
+    server = counting.url
     canary = tmp_path / "canary.png"
     canary.write_bytes(b"\x89PNG\r\n\x1a\nCANARY-wikitext-do-not-leak")
     (tmp_path / "media").mkdir()
@@ -242,8 +227,8 @@ def test_hostile_wikitext_is_sanitised_and_reaches_nothing(tmp_path: Path) -> No
     for bad in ("<script", "javascript:", "<iframe", "<object", "onclick=", "onmouseover=", "style=", "alert("):
         assert bad not in tags, bad
     assert "CANARY-wikitext" not in text
-    httpd.shutdown()
-    assert hits == []
+    counting.close()
+    assert counting.hits == []
 
 
 def test_watch_rebuilds_when_the_export_is_replaced_and_not_for_its_neighbours(tmp_path: Path) -> None:

@@ -1,16 +1,14 @@
 """Hostile and broken input: clear problems, nothing lost, nothing leaked, no request made."""
 from __future__ import annotations
 
-import http.server
 import re
-import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from conftest import build
+from conftest import CountingServer, build
 
 pytestmark = pytest.mark.slow
 
@@ -19,31 +17,15 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
       b"\x00\x00\x00\x0cIDATx\x9cc\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00IEND\xaeB`\x82"
 
 
-class _Counter(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - the name is http.server's
-        _Counter.hits.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(PNG)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server():
     """A loopback HTTP server that counts every request made to it."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with CountingServer(PNG) as counting:
+        yield counting
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, server: str):
+def hostile(tmp_path_factory: pytest.TempPathFactory, server: CountingServer):
     """A source folder full of attacks and broken files, built into all three formats."""
     root = tmp_path_factory.mktemp("hostile")
     (root / "canary.txt").write_text(CANARY)
@@ -53,15 +35,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, server: str):
     link = '"<a   href="{0}.md" class="wikilink" title="x">"{0}</a>'
     (src / "Hostile.md").write_text(f"""# Hostile
 
-<script>alert('s')</script><style>body{{background:url({server}/style.png)}}</style>
-<img src="{server}/remote.png" alt="remote picture"> <img src="file://{root}/canary.png">
+<script>alert('s')</script><style>body{{background:url({server.url}/style.png)}}</style>
+<img src="{server.url}/remote.png" alt="remote picture"> <img src="file://{root}/canary.png">
 <img src="../canary.png"> <img src="/etc/passwd"> <img src="Escape.png" alt="via symlink">
-<iframe src="{server}/frame"></iframe><object data="{server}/obj"></object><embed src="{server}/e">
-<link rel="stylesheet" href="{server}/l.css"><meta http-equiv="refresh" content="0;url={server}/m">
-<form action="{server}/f"><input name="q"></form>
+<iframe src="{server.url}/frame"></iframe><object data="{server.url}/obj"></object><embed src="{server.url}/e">
+<link rel="stylesheet" href="{server.url}/l.css"><meta http-equiv="refresh" content="0;url={server.url}/m">
+<form action="{server.url}/f"><input name="q"></form>
 <a href="javascript:alert('j')">js</a> <a href="vbscript:msgbox">vb</a> <a href="file:///etc/passwd">file</a>
-<p onclick="alert('c')" style="background:url({server}/inline.png)">handlers</p>
-<svg onload="alert('v')"><image href="{server}/svg.png"/></svg>
+<p onclick="alert('c')" style="background:url({server.url}/inline.png)">handlers</p>
+<svg onload="alert('v')"><image href="{server.url}/svg.png"/></svg>
 <img src="x" onerror="alert('e')"> {link.format("Broken")}
 
 Normal text with a note.[^1] And a dangling one.[^9] Text that looks like our own image markup:
@@ -104,8 +86,8 @@ def test_book_still_builds_and_status_is_1(hostile) -> None:
     assert 'src="img:Nothing.png"' in hostile.output("html").read_text(encoding="utf-8")  # text, left as text
 
 
-def test_no_request_and_no_local_file_read(hostile) -> None:
-    assert _Counter.hits == []
+def test_no_request_and_no_local_file_read(hostile, server: CountingServer) -> None:
+    assert server.hits == []
     assert CANARY not in _all_output_text(hostile)
 
 

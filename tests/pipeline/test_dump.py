@@ -4,15 +4,15 @@ from __future__ import annotations
 import bz2
 import gzip
 import hashlib
-import http.server
-import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import pipeline.dump
+from conftest import CountingServer
 from pipeline.dump import Dump, DumpError, is_dump
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "export" / "export.xml"
@@ -81,28 +81,11 @@ def test_not_an_export_is_refused(tmp_path: Path) -> None:
         _pages(other)
 
 
-class _Counter(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - the name is http.server's
-        _Counter.hits.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(CANARY.encode())
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
-def server():
+def server() -> Iterator[CountingServer]:
     """A loopback HTTP server that counts every request made to it."""
-    _Counter.hits = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counter)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with CountingServer(CANARY.encode()) as counting:
+        yield counting
 
 
 def _hostile(tmp_path: Path, doctype: str, padding: str = "") -> Path:
@@ -122,12 +105,12 @@ def test_an_external_file_entity_is_refused_and_nothing_read(tmp_path: Path) -> 
     assert CANARY not in str(caught.value)
 
 
-def test_a_url_entity_is_refused_and_nothing_fetched(tmp_path: Path, server: str) -> None:
-    path = _hostile(tmp_path, f'<!DOCTYPE mediawiki [ <!ENTITY x SYSTEM "{server}/entity"> ]>')
+def test_a_url_entity_is_refused_and_nothing_fetched(tmp_path: Path, server: CountingServer) -> None:
+    path = _hostile(tmp_path, f'<!DOCTYPE mediawiki [ <!ENTITY x SYSTEM "{server.url}/entity"> ]>')
     with pytest.raises(DumpError, match="refused"):
         _pages(path)
     time.sleep(0.1)
-    assert _Counter.hits == []
+    assert server.hits == []
 
 
 def test_an_entity_bomb_is_refused_promptly_in_little_memory(tmp_path: Path) -> None:
@@ -147,13 +130,14 @@ def test_an_entity_bomb_is_refused_promptly_in_little_memory(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("entities", ['<!ENTITY x SYSTEM "{server}/late">',
                                       '<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY x "&b;&b;&b;">'])
-def test_a_doctype_after_a_long_prolog_is_refused_by_the_parser(tmp_path: Path, server: str, entities: str) -> None:
+def test_a_doctype_after_a_long_prolog_is_refused_by_the_parser(tmp_path: Path, server: CountingServer,
+                                                                  entities: str) -> None:
     """Past the first look at the prolog, the parser itself refuses a DTD (defence in depth)."""
     padding = "<!--" + "x" * 100_000 + "-->\n"
-    path = _hostile(tmp_path, f"<!DOCTYPE mediawiki [ {entities.format(server=server)} ]>", padding)
+    path = _hostile(tmp_path, f"<!DOCTYPE mediawiki [ {entities.format(server=server.url)} ]>", padding)
     with pytest.raises(DumpError, match=r"refused at byte 1000\d\d: the export declares a document type"):
         _pages(path)
-    assert _Counter.hits == []
+    assert server.hits == []
 
 
 def test_a_full_history_export_gives_each_pages_last_revision(tmp_path: Path) -> None:
