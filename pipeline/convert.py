@@ -127,7 +127,6 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     scrub_tree(body, counts)  # what pandoc escaped or carried in raw HTML
     _repair(body)
     _fill_header_cells(body)
-    _drop_empty_columns(body)
     # The chapter's own anchors: no heading of the page may take them.
     taken: set[str] = {cid, f"{cid}--title", f"{cid}--notes", f"{cid}--notes-title"}
     sections = _number_headings(body, cid, taken)
@@ -138,7 +137,6 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
         note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
         problems += [Problem(article.file, "warning", f"note {label}: {message}") for message in prepare_math(note_root)]
         _fill_header_cells(note_root)
-        _drop_empty_columns(note_root)
         for marker in note_root.iter("sup"):
             marker.attrib.pop("data-note", None)  # a note inside a note is just text
         scrub_tree(note_root, counts)
@@ -206,43 +204,6 @@ def _fill_header_cells(root: etree._Element) -> None:
         group.remove(row)
         if group.tag == "thead" and not len(group):
             group.getparent().remove(group)
-
-
-def _drop_empty_columns(root: etree._Element) -> None:
-    """Narrow colspans so that every column of a table has a cell beginning in it (HTML's table model).
-
-    A wiki table whose rows all span the same columns ("colspan=3" then "1")
-    leaves columns no cell starts in; browsers and validators reject them.
-    """
-    for table in root.iter("table"):
-        rows = [row for row in table.iter("tr") if next(row.iterancestors("table"), None) is table]
-        placed: list[tuple[etree._Element, int, int]] = []  # (cell, first column, colspan)
-        taken: set[tuple[int, int]] = set()
-        for r, row in enumerate(rows):
-            column = 0
-            for cell in (c for c in row if c.tag in ("td", "th")):
-                while (r, column) in taken:
-                    column += 1
-                span, down = _span(cell.get("colspan")), _span(cell.get("rowspan"))
-                taken.update((r + dr, column + dc) for dr in range(down) for dc in range(span))
-                placed.append((cell, column, span))
-                column += span
-        starts = sorted({first for _, first, _ in placed})
-        for cell, first, span in placed:
-            kept = sum(1 for start in starts if first <= start < first + span)
-            if kept != span:
-                if kept > 1:
-                    cell.set("colspan", str(kept))
-                else:
-                    cell.attrib.pop("colspan", None)
-
-
-def _span(value: str | None) -> int:
-    """A colspan or rowspan as a count: 1 when missing or not a number; at most 1000 (HTML's limit)."""
-    try:
-        return min(max(int(value or 1), 1), 1000)
-    except ValueError:
-        return 1
 
 
 def _has_content(cell: etree._Element) -> bool:

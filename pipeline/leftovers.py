@@ -22,7 +22,7 @@ from lxml import etree, html as lxml_html
 
 from .namespaces import file_text_pattern, image_option_pattern
 
-__all__ = ["KINDS", "scrub_markdown", "unswallow_links", "take_html_footnotes", "drop_local_links", "fit_table_columns", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
+__all__ = ["KINDS", "scrub_markdown", "unswallow_links", "take_html_footnotes", "drop_local_links", "fit_table_columns", "cell_span", "take_ref_tags", "scrub_tree", "describe", "repair_nesting"]
 
 # Report names of what is counted, in the order a message lists them.
 KINDS = {
@@ -510,39 +510,42 @@ def drop_local_links(root: etree._Element) -> None:
 
 
 def fit_table_columns(root: etree._Element) -> int:
-    """Narrow cells that span columns no cell of the table begins in (HTML's table model forbids those)."""
+    """Narrow colspans so that every column of a table has a cell beginning in it; return how many changed.
+
+    A wiki table whose rows all span the same columns ("colspan=3" then "1")
+    leaves columns no cell starts in, which HTML's table model forbids.
+    """
     fixed = 0
     for table in root.iter("table"):
-        rows = [row for row in table.iter("tr") if _table_of(row) is table]
-        cells = [[c for c in row if c.tag in ("td", "th")] for row in rows]
-        if any(_span(c, "rowspan") > 1 for row in cells for c in row):
-            continue  # rows that reach into others: leave the table as it is
-        starts: set[int] = set()
-        placed = []
-        for row in cells:
-            at = 0
-            for cell in row:
-                starts.add(at)
-                placed.append((cell, at, _span(cell, "colspan")))
-                at += _span(cell, "colspan")
-        for cell, at, span in placed:
-            covered = sum(1 for column in range(at, at + span) if column in starts)
-            if span > 1 and covered < span:
+        rows = [row for row in table.iter("tr") if next(row.iterancestors("table"), None) is table]
+        placed: list[tuple[etree._Element, int, int]] = []  # (cell, first column, colspan)
+        taken: set[tuple[int, int]] = set()  # slots that cells of rows above reach down into
+        for r, row in enumerate(rows):
+            column = 0
+            for cell in (c for c in row if c.tag in ("td", "th")):
+                while (r, column) in taken:
+                    column += 1
+                span, down = cell_span(cell.get("colspan")), cell_span(cell.get("rowspan"))
+                # Only the table's own rows count: a rowspan of 1000 on a short table marks no more.
+                taken.update((r + dr, column + dc) for dr in range(1, min(down, len(rows) - r)) for dc in range(span))
+                placed.append((cell, column, span))
+                column += span
+        starts = {first for _, first, _ in placed}
+        for cell, first, span in placed:
+            kept = sum(1 for start in range(first, first + span) if start in starts)
+            if kept != span:
                 fixed += 1
-                if covered <= 1:
-                    cell.attrib.pop("colspan", None)
+                if kept > 1:
+                    cell.set("colspan", str(kept))
                 else:
-                    cell.set("colspan", str(covered))
+                    cell.attrib.pop("colspan", None)
     return fixed
 
 
-def _table_of(row: etree._Element) -> etree._Element | None:
-    return next((a for a in row.iterancestors() if a.tag == "table"), None)
-
-
-def _span(cell: etree._Element, name: str) -> int:
+def cell_span(value: str | None) -> int:
+    """A colspan or rowspan as a count: 1 when missing or not a number; at most 1000 (HTML's limit)."""
     try:
-        return max(1, min(1000, int(cell.get(name, "1"))))
+        return min(max(int(value or 1), 1), 1000)
     except ValueError:
         return 1
 

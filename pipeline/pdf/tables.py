@@ -6,6 +6,7 @@ import re
 
 from lxml import etree
 
+from ..leftovers import cell_span
 from ..sanitize import parse_fragment, to_xhtml
 from .options import Paper
 
@@ -122,7 +123,7 @@ def _keep_spanned_rows(table: etree._Element) -> None:
         runs: list[tuple[list[etree._Element], bool]] = []
         start, end = 0, 0
         for r, row in enumerate(rows):
-            end = max(end, r + max((_span(c.get("rowspan")) for c in row if c.tag in ("td", "th")), default=1) - 1)
+            end = max(end, r + max((cell_span(c.get("rowspan")) for c in row if c.tag in ("td", "th")), default=1) - 1)
             if r == end:
                 joined = end > start
                 if joined or not runs or runs[-1][1]:
@@ -163,7 +164,7 @@ def _column_needs(table: etree._Element) -> dict[int, float]:
                 continue
             while taken.get((r, column)):
                 column += 1
-            span, down = _span(cell.get("colspan")), _span(cell.get("rowspan"))
+            span, down = cell_span(cell.get("colspan")), cell_span(cell.get("rowspan"))
             for dr in range(1, down):
                 for dc in range(span):
                     taken[(r + dr, column + dc)] = True
@@ -191,10 +192,3 @@ def _unbreakable_text(cell: etree._Element) -> str:
 
     walk(cell)
     return "".join(parts)
-
-
-def _span(value: str | None) -> int:
-    try:
-        return min(max(int(value or 1), 1), 1000)
-    except ValueError:
-        return 1

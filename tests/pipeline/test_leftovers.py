@@ -251,3 +251,16 @@ def test_template_braces_written_apart_leave_the_converted_text() -> None:
     counts: Counter = Counter()
     scrub_tree(root, counts)
     assert to_xhtml(root) == "<p>In: <em>ApJ</em> 750, , a.</p>" and counts["template"] == 2
+
+
+def test_table_columns_are_fitted_around_rowspans_and_a_huge_rowspan_costs_nothing() -> None:
+    import time
+    root = parse_fragment('<table><tr><td rowspan="2">a</td><td colspan="3">b</td></tr>'
+                          '<tr><td colspan="3">c</td></tr></table>'
+                          '<table><tr><td rowspan="1000" colspan="1000">x</td><td>y</td></tr></table>')
+    started = time.process_time()  # CPU time: what other processes do on the machine does not count
+    assert fit_table_columns(root) == 3
+    assert time.process_time() - started < 0.5
+    out = to_xhtml(root)
+    assert '<td rowspan="2">a</td><td>b</td>' in out and "<td>c</td>" in out
+    assert '<td rowspan="1000">x</td>' in out
