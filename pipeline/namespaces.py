@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-__all__ = ["Namespaces", "namespaces", "image_option_pattern", "file_text_pattern", "LANGUAGE_CODES"]
+__all__ = ["Namespaces", "namespaces", "image_option_pattern", "is_image_option", "file_text_pattern",
+           "LANGUAGE_CODES"]
 
 MEDIA, FILE, CATEGORY = -2, 6, 14
 
@@ -155,6 +156,19 @@ def namespaces(custom: tuple[tuple[str, str], ...] = ()) -> Namespaces:
 
     return Namespaces(category=names(CATEGORY), file=names(FILE), media=names(MEDIA),
                       redirect_words=_REDIRECT_WORDS, custom={_key(p): k for p, k in custom})
+
+
+@lru_cache(maxsize=1)
+def _one_option() -> re.Pattern[str]:
+    words = sorted(set(_IMAGE_WORDS), key=len, reverse=True)
+    keys = sorted(set(_IMAGE_KEYS), key=len, reverse=True)
+    return re.compile(r"(?:\d*(?:x\d+)?\s*px|(?:" + "|".join(map(re.escape, keys)) + r")\s*=.*"
+                      r"|(?:" + "|".join(map(re.escape, words)) + r"))", re.I | re.S)
+
+
+def is_image_option(text: str) -> bool:
+    """Whether one `|`-separated part of a file link is an image option (`thumb`, `mini`, `upright=1.3`, `200px`)."""
+    return _one_option().fullmatch(text.strip()) is not None
 
 
 def file_text_pattern() -> re.Pattern[str]:

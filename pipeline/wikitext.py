@@ -49,6 +49,7 @@ from mwparserfromhell.wikicode import Wikicode
 from .convert import PandocError, run_pandoc
 from .dump import SiteInfo
 from .model import Article, Problem
+from .namespaces import is_image_option, namespaces
 from .titles import normalize_title
 
 __all__ = ["WikiPage", "convert_pages", "citation_item", "is_citation", "file_key", "MAX_WIKITEXT_BYTES"]
@@ -57,20 +58,6 @@ MAX_WIKITEXT_BYTES = 8 * 1024 * 1024  # as a Markdown page: a larger one is refu
 _MAX_DEPTH = 40  # templates and tags nested deeper are not content (and would exhaust the stack)
 _MAX_AROUND = 400  # characters of text around a note's citations that can go into the citation itself
 
-# Names of the File and Category namespaces in some wikis' languages: a page copied
-# from another wiki keeps its own language's links, which its new <siteinfo> does not name.
-_FOREIGN = {
-    6: {"datei", "bild", "fichier", "archivo", "imagen", "immagine", "file", "image", "arquivo", "ficheiro",
-        "bestand", "afbeelding", "plik", "файл", "изображение", "fil", "tiedosto", "soubor", "dosya"},
-    14: {"kategorie", "catégorie", "categoría", "categoria", "categorie", "kategoria", "категория",
-         "kategori", "luokka", "kategória", "kategorija"},
-}
-_IMAGE_OPTION = re.compile(
-    r"^(?:thumb(?:nail)?|mini(?:atur)?|frame(?:d|less)?|rahmenlos|gerahmt|vignette|cadre|sans[_ ]cadre|encadré"
-    r"|left|right|center|centre|none|links|rechts|zentriert|ohne|gauche|droite|centré|néant"
-    r"|border|rand|baseline|middle|sub|super|text-top|text-bottom|top|bottom"
-    r"|(?:upright|hochkant|redresse)(?:\s*=.*)?|\d*(?:x\d+)?\s*px"
-    r"|(?:alt|link|verweis|page|seite|lang|class|alternativtext|lien)\s*=.*)$", re.I | re.S)
 _BLOCK_OPTION = re.compile(r"^(?:thumb(?:nail)?|mini(?:atur)?|frame[d]?|gerahmt|vignette|cadre|encadré)$", re.I)
 _MAGIC_WORDS = re.compile(r"__[A-ZÄÖÜ]+__")
 _REDIRECT = re.compile(r"^\s*#\s*(?:REDIRECT|WEITERLEITUNG|REDIRECTION)\s*:?\s*\[\[([^\]|#]*)", re.I)
@@ -666,8 +653,9 @@ class _Page:
             return None, title
         number = self.site.namespace_of(prefix)
         if number is None:
-            folded = _fold(prefix)
-            number = next((n for n, names in _FOREIGN.items() if folded in names), None)
+            # A page copied from another wiki keeps its own language's links, which <siteinfo> does not name.
+            kind, _ = namespaces().kind(prefix + ":")
+            number = {"file": 6, "category": 14, "media": -2}.get(kind)
         return (number, rest.strip()) if number is not None else (None, title)
 
     def _link(self, link: Wikilink, trail: str, in_note: _Note | None, depth: int, at_line_start: bool) -> str:
@@ -703,7 +691,7 @@ class _Page:
         block = False
         for part in parts:
             text = str(part).strip()
-            if _IMAGE_OPTION.match(text):
+            if is_image_option(text):
                 key, eq, value = text.partition("=")
                 if eq:
                     options[_fold(key)] = value.strip()
