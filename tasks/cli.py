@@ -169,7 +169,8 @@ def plan_book(source: Path, cache: Path, config: Config, media: Path | None = No
     folder = _folder(source)
     references = digest(*((read_inside(folder, n) or b"") for n in REFERENCE_FILES))
     book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
-    Plan(chunks, meta_dict, selection, problems, code, str(folder), str(media or "")).save(cache, book_digest)
+    Plan(chunks, meta_dict, selection, problems, code, code_digest(templates=True), str(folder),
+         str(media or "")).save(cache, book_digest)
     return AssembleBook(source=str(source), cache=str(cache), digest=book_digest)
 
 
@@ -340,8 +341,7 @@ def _media(args: argparse.Namespace, source: Path, config: Config) -> Path | Non
 
 def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     """The cache entries a build used: what its next run (an edit, a no-op) reads."""
-    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache),
-            *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
+    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache)}
     if Path(tasks[0].source).is_file():  # an export's pages, as planning stored them
         from .export import blob_path, listing_path
 
@@ -353,8 +353,10 @@ def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
         task = todo.pop()
         live.add(Path(task.output().path))
         todo += luigi.task.flatten(task.requires())
+        header = load_header(task.output())
+        live |= memo.entries(cache, header.get("used", []))  # the memo's results it used
         if isinstance(task, BuildFormat):  # the PDF's chunks are found while it runs: it lists them
-            live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in load_header(task.output()).get("chunks", [])}
+            live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in header.get("chunks", [])}
     return live
 
 
