@@ -137,7 +137,8 @@ def _view(book: Book, anchor: str) -> Book:
                      sections=c.sections if anchor == INDEX_ID else []) for c in book.chapters]
     if anchor == INDEX_ID:
         return Book(meta=BookMeta(), chapters=heads, bibliography=[], images={}, index=book.index)
-    return Book(meta=book.meta, chapters=heads, bibliography=[], images={}, base_url=book.base_url)
+    shown = BookMeta(date=book.meta.date[:10], rights=book.meta.rights)  # the day only: edits that day keep it
+    return Book(meta=shown, chapters=heads, bibliography=[], images={}, base_url=book.base_url)
 
 
 def _back(book: Book) -> list[tuple[str, str, Callable[..., str]]]:

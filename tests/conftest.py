@@ -14,7 +14,7 @@ from pipeline.book import assemble_book
 from pipeline.clean import clean_article
 from pipeline.config import Selection
 from pipeline.convert import convert_articles
-from pipeline.model import Book, BookMeta, Each, each
+from pipeline.model import Book, BookMeta, Chapter, Each, IndexEntry, Section, each
 from tasks.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,3 +120,17 @@ PAGES = {
                   + LINK.format(href="Anarchism.md", text="anarchists") + ".\n\n"
                   + LINK.format(href="Category:Anarchism.md", text="Category:Anarchism") + "\n",
 }
+
+
+def indexed_book(**fields) -> Book:
+    """Two chapters, a section, an index and a licence: a small book for the back matter."""
+    chapters = [Chapter("ch-karl-marx", "Karl Marx", "people/Karl_Marx.md", "<p>x</p>",
+                        [Section(2, "Capital", "ch-karl-marx--capital")], [], ["People"]),
+                Chapter("ch-emile-pouget", "Émile Pouget", "Émile_Pouget.md", "<p>y</p>", [], [], ["People"])]
+    index = [IndexEntry("Das Kapital", ["ch-karl-marx--capital"]),
+             IndexEntry("Émile Pouget", ["ch-emile-pouget"]),
+             IndexEntry("Karl Marx", ["ch-karl-marx"]),
+             IndexEntry("Marx", ["ch-karl-marx"]),
+             IndexEntry("People", [], ["ch-emile-pouget", "ch-karl-marx"])]
+    meta = BookMeta(title="T", rights="CC BY-SA 4.0", date="2026-01-01T00:00:00Z")
+    return Book(meta=meta, chapters=chapters, bibliography=[], images={}, index=index, **fields)

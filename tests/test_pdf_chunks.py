@@ -6,8 +6,6 @@ land where they should, each font and image once, one sound structure tree.
 """
 from __future__ import annotations
 
-import copy
-import functools
 import io
 import random
 import re
@@ -25,7 +23,6 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 from weasyprint.pdf import fonts as weasy_fonts
 
-import pipeline.pdf.assembly
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
 from pipeline.pdf import PdfOptions, build_pdf, chunk_digest, plan_chunks, render_chunk, render_whole
 from pipeline.pdf.documents import _written
@@ -33,7 +30,6 @@ from pipeline.pdf.folios import _folio_specimen, _laid_out_folios
 from pipeline.pdf.fonts import _union_glyphs, _widths
 from pipeline.pdf.objects import ANCHOR_SCHEME, _tree, _tree_items
 from pipeline.render import TEMPLATES
-from pipeline.reuse import Reuse
 from test_pdf import FILLER, book_of, destinations, fonts, link_targets, page_texts
 
 TITLES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
@@ -474,31 +470,6 @@ def test_the_tag_tree_is_one_and_sound(chain: Callable[..., tuple[Path, Path]]) 
 def test_the_same_book_gives_the_same_bytes_with_any_number_of_workers() -> None:
     book = chain_book()
     assert build_pdf(book, workers=1, chunk_chars=1) == build_pdf(book, workers=2, chunk_chars=1)
-
-
-@pytest.mark.slow
-def test_front_and_back_matter_are_kept_while_their_pages_do_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
-    book = chain_book()
-    chunks = [render_chunk(book, run) for run in plan_chunks(book, chunk_chars=1)]
-    first = Reuse()
-    fresh = pipeline.pdf.assembly.assemble_pdf(book, chunks)
-    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=first) == fresh
-    laid = []
-    for name in ("_render_numbered", "_render_unnumbered"):
-        real = getattr(pipeline.pdf.assembly, name)
-        monkeypatch.setattr(pipeline.pdf.assembly, name, functools.wraps(real)(lambda *args, real=real: laid.append(real)
-                                                                      or real(*args)))
-    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=Reuse(first.kept)) == fresh and not laid
-    # A longer last chapter moves the back matter's pages: laid out again, the contents too.
-    longer = copy.deepcopy(chain_book())  # chain_book() is shared by other tests
-    longer.chapters[-1].html += f"<p>{FILLER * 40}</p>"
-    chunks[-1] = render_chunk(longer, plan_chunks(longer, chunk_chars=1)[-1])
-    assert pipeline.pdf.assembly.assemble_pdf(longer, chunks, reuse=Reuse(first.kept)) == \
-        pipeline.pdf.assembly.assemble_pdf(longer, chunks)
-    assert laid
-
-
-# --- slow: the sample book, as the CLI builds it ---------------------------------------------
 
 
 @pytest.fixture(scope="module")
