@@ -28,11 +28,10 @@ from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import Article, Book, BookMeta, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
-from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
-from pipeline.source import digest as source_digest
+from pipeline.source import read_images, read_inside, read_sources
 
 from . import store
-from .memo import Memo
+from .memo import Memo, digest_of
 
 __all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "Plan", "AssembleBook", "Summary", "RenderPdfChunk",
            "BuildFormat", "FORMATS", "load_book", "load_value", "load_header"]
@@ -281,10 +280,14 @@ def _book_inputs(source: Path, plan: Plan) -> tuple[dict[str, bytes], list[dict]
                 problems.append(Problem(name, "error", f"references not used: {err}"))
     name = plan.meta.get("cover")
     cover = read_inside(folder, name) if name else None
-    if name and (cover is None or not cover.startswith(IMAGE_MAGIC)):
-        problems.append(Problem(name, "warning", "the cover named in book.toml is not a PNG, JPEG or "
-                                                 "GIF file in the source folder: a cover is drawn instead"))
-        cover = None
+    if name:
+        from pipeline.epub import cover_format  # the one rule of what a cover may be
+
+        try:
+            cover_format(cover or b"")
+        except ValueError as err:
+            problems.append(Problem(name, "warning", f"{err}, in the source folder: a cover is drawn instead"))
+            cover = None
     return images, references, cover, problems
 
 
@@ -304,11 +307,11 @@ class RenderPdfChunk(_Cached):
         return AssembleBook(source=self.source, cache=self.cache, digest=self.book)
 
     def run(self) -> None:
-        from pipeline.pdf import PdfOptions, render_chunk
+        from pipeline.pdf import PdfOptions, chunk_view, render_view
 
         started = time.perf_counter()
-        book = load_book(self.input())
-        self.save(render_chunk(book, list(self.chapters), PdfOptions(**_thaw(self.options))), started)
+        view = chunk_view(load_book(self.input()), list(self.chapters))
+        self.save(render_view(view, PdfOptions(**_thaw(self.options))), started)
 
 
 class BuildFormat(_Cached):
@@ -350,10 +353,10 @@ class BuildFormat(_Cached):
             self.save(volumes[0], started, chunks=[c.digest for c in chunks])
 
     def _chunk_digest(self, book: Book, run: list[int], options: object) -> str:
-        """The chunk's name: a digest of what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""
-        from pipeline.pdf import chunk_digest
+        """The chunk's name: a digest of all it is rendered from (its view of the book, the options) and the code."""
+        from pipeline.pdf import chunk_view
 
-        return source_digest(self.code, chunk_digest(book, run, options))
+        return digest_of((self.code, chunk_view(book, run), options))
 
 
 def _media(folder: Path) -> tuple[dict[str, bytes], list[Problem]]:

@@ -24,7 +24,7 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from weasyprint.pdf import fonts as weasy_fonts
 
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
-from pipeline.pdf import PdfOptions, build_pdf, chunk_digest, plan_chunks, render_chunk, render_whole
+from pipeline.pdf import PdfOptions, build_pdf, chunk_view, plan_chunks, render_chunk, render_view, render_whole
 from pipeline.pdf.documents import _written
 from pipeline.pdf.folios import _folio_specimen, _laid_out_folios
 from pipeline.pdf.fonts import _union_glyphs, _widths
@@ -213,21 +213,21 @@ def test_plan_moves_only_the_boundaries_near_an_edit() -> None:
     assert len((before ^ after) - {"ch-new"}) <= 4  # the rest of the book keeps its chunks
 
 
-def test_a_chunk_digest_changes_with_what_the_chunk_reads_only() -> None:
+def test_a_chunk_sees_what_it_renders_only() -> None:
     from dataclasses import replace
 
     book = chain_book()
-    key = chunk_digest(book, [0])
-    assert key == chunk_digest(chain_book(), [0]) and key != chunk_digest(book, [1])
+    key = chunk_view(book, [0])
+    assert key == chunk_view(chain_book(), [0]) and key != chunk_view(book, [1])
     other = replace(book, chapters=[book.chapters[0], replace(book.chapters[1], html="<p>Edited.</p>"),
                                     *book.chapters[2:]], meta=replace(book.meta, authors=["Someone Else"]))
-    assert chunk_digest(other, [0]) == key  # another chapter, the colophon: not this chunk's business
-    assert chunk_digest(other, [1]) != chunk_digest(book, [1])
-    assert chunk_digest(replace(book, images={**book.images, "shared.png": png((0, 0, 0))}), [0]) != key
-    assert chunk_digest(replace(book, meta=replace(book.meta, title="Other")), [0]) != key  # the running head
-    assert chunk_digest(book, [0], PdfOptions(paper="a5")) != key
+    assert chunk_view(other, [0]) == key  # another chapter, the colophon: not this chunk's business
+    assert chunk_view(other, [1]) != chunk_view(book, [1])
+    assert chunk_view(replace(book, images={**book.images, "shared.png": png((0, 0, 0))}), [0]) != key
+    assert chunk_view(replace(book, meta=replace(book.meta, title="Other")), [0]) != key  # the running head
     moved = replace(book, chapters=[book.chapters[1], book.chapters[0], *book.chapters[2:]])
-    assert chunk_digest(moved, [1]) == key  # the same chapter elsewhere in the book
+    assert chunk_view(moved, [1]) == key  # the same chapter elsewhere in the book
+    assert render_view(key) == render_chunk(book, [0])
 
 
 def test_name_and_number_trees_and_united_glyphs() -> None:
