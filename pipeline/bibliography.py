@@ -1,7 +1,7 @@
 """Stage 3b: one bibliography of every source the book's notes cite.
 
 Each note's text is parsed into typed CSL items (see `citations` and
-`pipeline.cite`), once, at conversion (`Note.parsed`); a note that is a key
+`pipeline.cite`), once, at conversion (`Fragment.citations`); a note that is a key
 citation (``[@key, p. 4]``, see `csl`) cites the structured references
 (``references.bib`` / ``references.json``) it names instead. Citations of
 the same work become one entry (`pipeline.cite.merge`: DOI, ISBN and URL as
@@ -69,13 +69,15 @@ def kind_of(item: dict) -> str:
     return "web" if item.get("type") in _WEB_TYPES else "work"
 
 
-def compile_bibliography(chapters: list[Chapter], *, style: str = "", references: Sequence[dict] = (),
+def compile_bibliography(chapters: list[Chapter], *, citations: Sequence[Sequence[tuple]] | None = None,
+                         style: str = "", references: Sequence[dict] = (),
                          problems: list[Problem] | None = None) -> tuple[list[BibEntry], dict[str, int]]:
     """Return the entries, sorted for print, and counts for report.json.
 
     `style` is a CSL style's XML (empty: pandoc's Chicago author-date);
     `references` the CSL-JSON items key citations may cite (the first of an
-    id wins). Records on each citing `Note` the ids of the entries it cites,
+    id wins); `citations`, per chapter and note, what conversion parsed of
+    the note (parsed here when not given). Records on each citing `Note` the ids of the entries it cites,
     and appends unknown keys and citeproc failures to `problems`.
     """
     problems = [] if problems is None else problems
@@ -85,10 +87,10 @@ def compile_bibliography(chapters: list[Chapter], *, style: str = "", references
     mentions: list[tuple[dict, bool, Citation, Note]] = []
     key_notes: list[tuple[Note, list[CiteItem]]] = []
     notes = citing = 0
-    for chapter in chapters:
-        for note in chapter.notes:
+    for n, chapter in enumerate(chapters):
+        for m, note in enumerate(chapter.notes):
             notes += 1
-            cites, parsed = note.parsed or parse_note_sources(note.text)
+            cites, parsed = citations[n][m] if citations is not None else parse_note_sources(note.text)
             for cite in cites:
                 if cite.key not in refs:
                     problems.append(Problem(chapter.file, "warning", f"the citation {note.text} cites @{cite.key}, "

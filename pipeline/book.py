@@ -1,25 +1,26 @@
 """Stage 3: assemble converted fragments into the Book every builder reads."""
 from __future__ import annotations
 
-import pickle
 import re
 import unicodedata
 import uuid
 
+from dataclasses import replace
+from typing import NamedTuple
 from urllib.parse import quote, unquote
 
 from .bibliography import BIBLIOGRAPHY_ID, compile_bibliography
 from .bookindex import INDEX_ID, index_entries
 from .config import Selection
-from .links import LinkIndex, LinkStats, build_index, resolve_fragment, section_lookups
+from .links import LinkIndex, LinkStats, build_index, resolve_fragment, sections_named
 from .language import chapter_language
-from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, Problem, digest_of, image_names
+from .model import (Article, BibEntry, Book, BookMeta, Chapter, Each, Fragment, Note, Part, Problem, each,
+                    image_names)
 from .leftovers import KINDS
-from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
 from .titles import normalize_title, slugify, unique
 
-__all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
+__all__ = ["assemble_book", "resolve_chapter", "compile_notes", "Resolved", "Compiled", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
            "OTHER_PART"]
 
 SOURCES_ID = "article-sources"
@@ -47,17 +48,16 @@ def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:
 
 def assemble_book(fragments: list[Fragment], redirects: list[Article], images: dict[str, bytes],
                   meta: BookMeta, problems: list[Problem], selection: Selection | None = None,
-                  references: list[dict] | None = None, reuse: Reuse | None = None) -> Book:
+                  references: list[dict] | None = None, each: Each = each) -> Book:
     """Choose and order chapters, settle ids, resolve links and compile the bibliography.
 
-    `reuse` keeps what an earlier build resolved and compiled: a chapter is
-    resolved again only when it, any title, redirect or image a link could
-    land on, or a section its own links name, changed; the bibliography only
-    when a note did.
+    The work per chapter, the bibliography and the index go through `each`
+    (see model.Each), each step a pure function of exactly what it reads: a
+    caller that remembers results makes an edit resolve the chapters it
+    touched, and compile the bibliography only when a note changed.
     """
     problems = list(problems)
     selection = selection or Selection()
-    reuse = reuse or Reuse()
     category_pages = [f for f in fragments if f.category_page]
     leftovers = {f.file: f.leftovers for f in sorted(fragments, key=lambda f: f.file) if f.leftovers}
     every = _settle_titles([f for f in fragments if not f.category_page], problems)
@@ -70,47 +70,43 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
         chosen = [f for _, members in groups for f in members]  # a part's chapters follow each other
     kept = {id(f) for f in chosen}
     left_out = {normalize_title(f.title): f.title for f in every if id(f) not in kept}
-    _settle_ids(chosen)
+    settled = dict(zip(map(id, chosen), _settle_ids(chosen)))
+    chosen = list(settled.values())
     taken: set[str] = set()
-    parts = [Part(title, unique("part-" + (slugify(title) or "part"), taken), [f.chapter_id for f in members])
-             for title, members in groups]
+    parts = [Part(title, unique("part-" + (slugify(title) or "part"), taken),
+                  [settled[id(f)].chapter_id for f in members]) for title, members in groups]
     index, _ = build_index(chosen, redirects)
     external = {key: wiki_url(selection.base_url, title) for key, title in left_out.items()} \
         if selection.base_url else {}
     for alias, target in full_index.aliases.items():
         if target in external:
             external[alias] = external[target]
-    # Every page and image a link could land on, and below, each section a fragment's links name:
-    # while those stay, an unchanged fragment resolves alike.
-    world = digest_of((index.chapters, index.aliases, external, sorted(images)))
+    titles = LinkIndex(index.chapters, index.aliases)  # what every link reads; the sections, what each names
+    resolved = each(resolve_chapter, [(f, sections_named(f, index)) for f in chosen],
+                    titles, sorted(images), external)
     stats = LinkStats()
-    chapters, made_from, parsed, used = [], [], [], set()
-    for fragment in chosen:
-        made_from.append(digest_of((fragment.digest or fragment, fragment.chapter_id, world,
-                                    section_lookups(fragment, index))))
-        chapter, its_stats, its_problems, its_images, its_parsed = reuse.fresh(
-            ("chapter", made_from[-1]), lambda f=fragment: _resolve(f, index, images, external))
+    chapters, used = [], set()
+    for chapter, its_stats, its_problems, its_images in resolved:
         chapters.append(chapter)
-        parsed.append(its_parsed)
         stats.add(its_stats)
         problems += its_problems
         used |= its_images
-    intros = _introduce_parts(parts, category_pages, selection, index, images, external, problems)
-    used |= intros
+    used |= _introduce_parts(parts, category_pages, selection, index, images, external, problems)
     aliases: dict[str, list[str]] = {}
     for alias, target in index.aliases.items():
         aliases.setdefault(index.chapters[target], []).append(alias)
     for chapter, fragment in zip(chapters, chosen):
         chapter.aliases = sorted(aliases.get(chapter.id, []))
         chapter.lang = chapter_language(chapter.title, fragment.lang, meta.language, meta.page_languages)
-    bibliography, bib_counts = _bibliography(chapters, parsed, meta.csl_style, references or [], problems, reuse)
-    for chapter, source in zip(chapters, made_from):  # final now (the bibliography wrote into the notes)
-        for note in chapter.notes:
-            note.parsed = None  # the bibliography's alone: no builder carries it
-        # A digest of its content, kept by what it is made from (quicker to digest than the chapter):
-        # a chapter resolved again alike (another page gained a heading) keeps its digest.
-        made = (source, chapter.aliases, chapter.lang, [(note.sources, note.html) for note in chapter.notes])
-        chapter.digest = reuse.keep(("digest", made), lambda c=chapter: digest_of(c))
+    cited = [(c.id, c.title, c.file, [(n.label, n.id, n.text, n.html) for n in c.notes], f.citations)
+             for c, f in zip(chapters, chosen)]
+    (compiled,) = each(compile_notes, [(cited, meta.csl_style, references or [])])
+    bibliography, bib_counts, effects, found = compiled
+    problems += found
+    for note, (sources, html) in zip((note for chapter in chapters for note in chapter.notes), effects):
+        note.sources = sources
+        if html is not None:
+            note.html = html
     book_stats = {
         "articles": len(chapters),
         "redirects": len(redirects),
@@ -133,7 +129,7 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
                 images={name: images[name] for name in sorted(used)}, stats=book_stats,
                 problems=sorted(set(problems), key=lambda p: (p.file, p.severity, p.message)),
                 parts=parts, base_url=selection.base_url,
-                index=index_entries(chapters, reuse) if selection.index else [])
+                index=index_entries(chapters, each) if selection.index else [])
 
 
 def _introduce_parts(parts: list[Part], pages: list[Fragment], selection: Selection, index: LinkIndex,
@@ -150,7 +146,7 @@ def _introduce_parts(parts: list[Part], pages: list[Fragment], selection: Select
             problems.append(Problem(page.file, "info", f"a category page (of '{page.category_page}'), not an "
                                     "article: left out (with [contents] parts_by = \"category\" it opens its part)"))
             continue
-        page.notes = []  # an introduction has no notes section: its note calls go too
+        page = replace(page, notes=[])  # an introduction has no notes section: its note calls go too
         chapter = resolve_fragment(page, index, images, LinkStats(), external)
         root = parse_fragment(chapter.html)
         for call in list(root.iter("sup")):
@@ -166,50 +162,49 @@ def _introduce_parts(parts: list[Part], pages: list[Fragment], selection: Select
     return used
 
 
-def _resolve(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
-             external: dict[str, str]) -> tuple[Chapter, LinkStats, list[Problem], set[str], bytes]:
-    """A fragment's chapter, with the link counts, problems (missing images) and images resolving it gave.
+class Resolved(NamedTuple):
+    """A chapter, with the link counts, problems (missing images) and images resolving its fragment gave."""
 
-    Its notes' parsed citations come apart, pickled: only compiling the bibliography
-    reads them, and a kept chapter loads much quicker without them.
-    """
+    chapter: Chapter
+    stats: LinkStats
+    problems: list[Problem]
+    images: set[str]
+
+
+def resolve_chapter(fragment: Fragment, sections: dict[str, dict[str, str]], titles: LinkIndex,
+                    images: list[str], external: dict[str, str]) -> Resolved:
+    """Resolve one fragment's links and images against the book's titles and the `sections` its links name."""
     stats = LinkStats()
-    chapter = resolve_fragment(fragment, index, images, stats, external)
+    index = LinkIndex(titles.chapters, titles.aliases, sections)
+    chapter = resolve_fragment(fragment, index, set(images), stats, external)
     used = {name for text in (chapter.html, *(note.html for note in chapter.notes)) for name in image_names(text)}
-    parsed = pickle.dumps([note.parsed for note in chapter.notes], protocol=pickle.HIGHEST_PROTOCOL)
-    for note in chapter.notes:
-        note.parsed = None
-    return chapter, stats, fragment.problems, used, parsed
+    return Resolved(chapter, stats, fragment.problems, used)
 
 
-def _bibliography(chapters: list[Chapter], parsed: list[bytes], style: str, references: list[dict],
-                  problems: list[Problem], reuse: Reuse) -> tuple[list[BibEntry], dict[str, int]]:
-    """compile_bibliography, kept while the notes, the style and the references stay as they were.
+class Compiled(NamedTuple):
+    """The bibliography, and what compiling it writes into the notes."""
 
-    `parsed` holds each chapter's notes' parsed citations, pickled (see _resolve).
+    entries: list[BibEntry]
+    counts: dict[str, int]
+    effects: list[tuple[list[str], str | None]]  # per note in book order: entries it cites, its new html (or None)
+    problems: list[Problem]
+
+
+def compile_notes(cited: list[tuple[str, str, str, list[tuple[str, str, str, str]], list[tuple]]],
+                  style: str, references: list[dict]) -> Compiled:
+    """compile_bibliography over exactly what it reads of the chapters: ids, titles, files, notes, their citations.
+
+    `cited` holds per chapter (id, title, file, [(label, id, text, html) per note], parsed citations per note).
     """
-    notes = [note for chapter in chapters for note in chapter.notes]
-
-    def compile_() -> tuple[list[BibEntry], dict[str, int], list[tuple[list[str], str | None]], list[Problem]]:
-        for chapter, pickled in zip(chapters, parsed):
-            for note, its_parsed in zip(chapter.notes, pickle.loads(pickled)):
-                note.parsed = its_parsed
-        before = [note.html for note in notes]
-        found: list[Problem] = []
-        entries, counts = compile_bibliography(chapters, style=style, references=references, problems=found)
-        # What compiling writes into the notes: the entries each cites, a key citation's formatted text.
-        effects = [(note.sources, None if note.html is old else note.html) for note, old in zip(notes, before)]
-        return entries, counts, effects, found
-
-    # Everything compiling reads of a note (its parsed sources are made from its text).
-    reads = [(c.id, c.title, c.file, [(n.label, n.id, n.text) for n in c.notes]) for c in chapters]
-    entries, counts, effects, found = reuse.fresh(("bibliography", style, references, reads), compile_)
-    for note, (sources, html) in zip(notes, effects):
-        note.sources = sources
-        if html is not None:
-            note.html = html
-    problems += found
-    return entries, counts
+    chapters = [Chapter(id=cid, title=title, file=file, html="", sections=[], categories=[],
+                        notes=[Note(label=label, id=nid, html=html, text=text) for label, nid, text, html in notes])
+                for cid, title, file, notes, _ in cited]
+    problems: list[Problem] = []
+    entries, counts = compile_bibliography(chapters, citations=[c[4] for c in cited], style=style,
+                                           references=references, problems=problems)
+    effects = [(note.sources, None if note.html == old[3] else note.html)
+               for chapter, (_, _, _, notes, _) in zip(chapters, cited) for note, old in zip(chapter.notes, notes)]
+    return Compiled(entries, counts, effects, problems)
 
 
 def select(fragments: list[Fragment], index: LinkIndex, selection: Selection,
@@ -336,20 +331,20 @@ def _settle_titles(fragments: list[Fragment], problems: list[Problem]) -> list[F
     return list(seen.values())
 
 
-def _settle_ids(fragments: list[Fragment]) -> None:
-    """Make chapter ids unique (two titles can slug alike) by renaming the later one."""
+def _settle_ids(fragments: list[Fragment]) -> list[Fragment]:
+    """Make chapter ids unique (two titles can slug alike) by renaming the later one (in a copy)."""
     taken: set[str] = {BIBLIOGRAPHY_ID, INDEX_ID, SOURCES_ID, "contents", "titlepage"}
+    settled = []
     for fragment in fragments:
         old = fragment.chapter_id
         new = unique(old, taken)
         if new == old:
+            settled.append(fragment)
             continue
         pattern = re.compile(rf'(?<=["#]){re.escape(old)}(?=--|")')
-        fragment.chapter_id = new
-        fragment.html = pattern.sub(new, fragment.html)
-        for section in fragment.sections:
-            section.id = new + section.id[len(old):]
-        for note in fragment.notes:
-            note.id = new + note.id[len(old):]
-            note.ref_ids = [new + r[len(old):] for r in note.ref_ids]
-            note.html = pattern.sub(new, note.html)
+        settled.append(replace(
+            fragment, chapter_id=new, html=pattern.sub(new, fragment.html),
+            sections=[replace(section, id=new + section.id[len(old):]) for section in fragment.sections],
+            notes=[replace(note, id=new + note.id[len(old):], ref_ids=[new + r[len(old):] for r in note.ref_ids],
+                           html=pattern.sub(new, note.html)) for note in fragment.notes]))
+    return settled

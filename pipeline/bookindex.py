@@ -20,10 +20,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .model import Chapter, IndexEntry, owner_of
-from .reuse import Reuse
+from .model import Chapter, Each, IndexEntry, each, owner_of
 
-__all__ = ["INDEX_ID", "MAX_TERM_WORDS", "index_entries", "index_groups", "term_key"]
+__all__ = ["INDEX_ID", "MAX_TERM_WORDS", "index_entries", "gather_entries", "index_groups", "term_key"]
 
 INDEX_ID = "book-index"
 MAX_TERM_WORDS = 6  # a longer link text is a phrase of its sentence, not a term a reader looks up
@@ -50,16 +49,15 @@ class _Term:
     category: set[str] = field(default_factory=set)
 
 
-def index_entries(chapters: list[Chapter], reuse: Reuse | None = None) -> list[IndexEntry]:
+def index_entries(chapters: list[Chapter], each: Each = each) -> list[IndexEntry]:
     """Return the book's index terms, sorted, each with the places it leads to in book order.
 
-    With `reuse`, the index is kept while no title, alias, category, heading or link changed.
+    The terms are gathered (through `each`, see model.Each) from exactly what
+    they are made of: titles, aliases, categories, section anchors and links.
     """
-    reuse = reuse or Reuse()
-    links = [reuse.get(chapter, ("index links",), lambda c=chapter: _links(c)) for chapter in chapters]
-    reads = [(c.id, c.title, c.aliases, c.categories, [s.id for s in c.sections], own)
-             for c, own in zip(chapters, links)]
-    return reuse.keep(("index", reads), lambda: _entries(chapters, links))
+    heads = [(c.id, c.title, c.aliases, c.categories, [s.id for s in c.sections], _links(c)) for c in chapters]
+    (entries,) = each(gather_entries, [(heads,)])
+    return entries
 
 
 def _links(chapter: Chapter) -> list[tuple[str, str]]:
@@ -68,12 +66,14 @@ def _links(chapter: Chapter) -> list[tuple[str, str]]:
             for link in _LINK.findall(markup)]
 
 
-def _entries(chapters: list[Chapter], links: list[list[tuple[str, str]]]) -> list[IndexEntry]:
+def gather_entries(heads: list[tuple[str, str, list[str], list[str], list[str], list[tuple[str, str]]]]
+                   ) -> list[IndexEntry]:
+    """The index of chapters given as (id, title, aliases, categories, section ids, links as (anchor, markup))."""
     order: dict[str, tuple[int, int]] = {}  # anchor -> (chapter, section): book order
-    for n, chapter in enumerate(chapters):
-        order[chapter.id] = (n, 0)
-        order.update((section.id, (n, m)) for m, section in enumerate(chapter.sections, 1))
-    titles = {chapter.id: term_key(chapter.title) for chapter in chapters}
+    for n, (cid, _, _, _, sections, _) in enumerate(heads):
+        order[cid] = (n, 0)
+        order.update((section, (n, m)) for m, section in enumerate(sections, 1))
+    titles = {cid: term_key(title) for cid, title, *_ in heads}
     terms: dict[str, _Term] = {}
 
     def add(text: str, rank: int, ref: str | None = None, member: str | None = None, key: str = "") -> None:
@@ -88,12 +88,12 @@ def _entries(chapters: list[Chapter], links: list[list[tuple[str, str]]]) -> lis
             term.category.add(member)
 
     link_terms: dict[str, tuple[str, str]] = {}  # a link's inner markup -> (term, its key): texts recur
-    for chapter, own in zip(chapters, links):
-        add(chapter.title, _TITLE, ref=chapter.id)
-        for alias in chapter.aliases:
-            add(alias, _ALIAS, ref=chapter.id)
-        for category in chapter.categories:
-            add(category, _CATEGORY, member=chapter.id)
+    for cid, title, aliases, categories, _, own in heads:
+        add(title, _TITLE, ref=cid)
+        for alias in aliases:
+            add(alias, _ALIAS, ref=cid)
+        for category in categories:
+            add(category, _CATEGORY, member=cid)
         for anchor, inner in own:
             if anchor not in order:  # a note, a bibliography entry: not a wikilink to a chapter
                 continue

@@ -21,7 +21,7 @@ from .citations import parse_note_sources
 from .language import detect_language, namespace_hints
 from .leftovers import describe, drop_local_links, fit_table_columns, repair_nesting, scrub_tree
 from .math import prepare_math
-from .model import Article, Fragment, Note, Problem, Section, digest_of
+from .model import Article, Fragment, Note, Problem, Section
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
 
@@ -131,7 +131,7 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     taken: set[str] = {cid, f"{cid}--title", f"{cid}--notes", f"{cid}--notes-title"}
     sections = _number_headings(body, cid, taken)
     refs = _link_note_refs(body, cid)
-    notes = []
+    notes, citations = [], []
     lost = 0
     for label, output in zip(article.notes, outputs[1:]):
         note_root = _drop_page_anchors(parse_fragment(sanitize(output)))
@@ -147,11 +147,13 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
             lost += 1
             notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}",
                               html=f'<p class="note-lost">{LOST_NOTE}</p>', text="",
-                              ref_ids=refs.get(label, []), parsed=([], []), lost=True))
+                              ref_ids=refs.get(label, []), lost=True))
+            citations.append(([], []))
             continue
         # Citations are parsed here, per article and in parallel, not once per book in assembly.
         notes.append(Note(label=label, id=f"{cid}--fn-{slugify(label)}", html=to_xhtml(note_root),
-                          text=text, ref_ids=refs.get(label, []), parsed=parse_note_sources(text)))
+                          text=text, ref_ids=refs.get(label, [])))
+        citations.append(parse_note_sources(text))
     leftovers = dict(article.leftovers)
     for kind, n in counts.items():
         if n:
@@ -165,8 +167,8 @@ def _fragment(article: Article, outputs: list[str]) -> Fragment:
     fragment = Fragment(file=article.file, title=article.title, chapter_id=cid, html=to_xhtml(body),
                         sections=sections, notes=notes, categories=list(article.categories),
                         problems=problems, lang=_language(body), leftovers=leftovers,
-                        interlanguage=list(article.interlanguage), category_page=article.category_page)
-    fragment.digest = digest_of(fragment)
+                        interlanguage=list(article.interlanguage), category_page=article.category_page,
+                        citations=citations)
     return fragment
 
 

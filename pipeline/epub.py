@@ -7,8 +7,9 @@ exactly what is written there: notes as `<aside epub:type="footnote">` beside th
 (popups), `role` and `epub:type` markup, text alternatives. The few things ebooklib cannot say are
 patched in one explicit step (`_PATCHES`) while the zip is rewritten with fixed timestamps, so the
 same book gives the same bytes. Our documents skip ebooklib's archive: it lists them (manifest,
-spine, nav) with empty content, and `_zip` writes them already compressed, each compressed once
-and then kept by `Reuse` while the document does not change.
+spine, nav) with empty content, and `_zip` writes them already compressed: each document is made
+and compressed by `epub_document`, a pure function a caller may remember (see model.Each), so an
+edit compresses the documents it changed and no more.
 """
 from __future__ import annotations
 
@@ -32,13 +33,12 @@ from .bibliography import BIBLIOGRAPHY_ID
 from .book import title_sort_key
 from .html import media_type
 from .bookindex import INDEX_ID
-from .model import Book, BookMeta, Chapter, Part, owner_of
+from .model import Book, BookMeta, Chapter, Each, Part, each, owner_of
 from .render import (INDEX_TITLE, TEMPLATES, TocEntry, back_matter, body_matter, contents, environment,
                      render_chapter, render_part, rewrite_images, rewrite_links)
-from .reuse import Reuse
 from .titles import slugify
 
-__all__ = ["build_epub", "cover_png", "cover_alt", "cover_format", "creators", "subjects", "MAX_SUBJECTS", "NO_AUTHOR"]
+__all__ = ["build_epub", "epub_document", "write_package", "draw_cover", "cover_png", "cover_alt", "cover_format", "creators", "subjects", "MAX_SUBJECTS", "NO_AUTHOR"]
 
 MAX_SUBJECTS = 12  # dc:subject entries: enough to shelve the book, not a category dump
 NO_AUTHOR = "Wiki contributors"  # who wrote the text when the user names nobody: honest, not "wikibind"
@@ -60,20 +60,15 @@ _ACCESSIBILITY_SUMMARY = (
     "colours is respected. No hazards.")
 
 
-def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = None) -> bytes:
+def build_epub(book: Book, cover: bytes | None = None, each: Each = each) -> bytes:
     """Return the book as EPUB 3 bytes (the same for the same Book); `cover` replaces the drawn cover.
 
-    `reuse` keeps chapter documents from an earlier build of the same book.
+    The drawn cover, each document and ebooklib's package are made through
+    `each` (see model.Each), each from exactly what it shows.
     """
-    reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
     cover = cover if cover is not None else book.cover
     meta = book.meta
     env = environment()
-    page = env.get_template("epub/page.xhtml.j2")
-
-    def xhtml(title: str, matter: str, body: str) -> bytes:
-        return page.render(title=title, lang=meta.language, matter=matter, body=body).encode("utf-8")
-
     extension, cover_type = ("png", "image/png") if cover is None else cover_format(cover)
     cover_href = f"images/cover.{extension}"
     cover_page = env.get_template("epub/cover.xhtml.j2").render(
@@ -88,12 +83,12 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
                                    (TEMPLATES / "epub" / "book.css").read_bytes()))
     cover_image = epub.EpubCover(uid="cover-image", file_name=cover_href)  # properties="cover-image"
     cover_image.media_type = cover_type
-    if cover is None:  # drawn from the metadata: kept while what it shows does not change
-        drawn = ("cover", meta.title, meta.subtitle, creators(meta))  # all cover_png reads
-        cover = reuse.keep(drawn, lambda: cover_png(meta))
+    if cover is None:  # drawn from what the cover shows
+        (cover,) = each(draw_cover, [(meta.title, meta.subtitle, creators(meta))])
     cover_image.content = cover
     package.add_item(cover_image)
-    cover_doc = package.add_item(epub.EpubItem("cover", "cover.xhtml", _XHTML, xhtml("Cover", "cover", cover_page)))
+    cover_doc = package.add_item(epub.EpubItem("cover", "cover.xhtml", _XHTML,
+                                               _page(meta.language, "Cover", "cover", cover_page)))
     image_paths = {name: _image_path(name, i) for i, name in enumerate(sorted(book.images))}
     for i, (name, path) in enumerate(image_paths.items()):
         package.add_item(epub.EpubImage(uid=f"img-{i:04d}", file_name=path, media_type=media_type(name),
@@ -104,24 +99,12 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     package.add_item(epub.EpubNcx(uid="ncx", file_name="toc.ncx"))
 
     # One file per part title page, chapter and piece of back matter, in reading order.
-    def document(doc_id: str, title: str, matter: str, body: str) -> Packed:
-        body = rewrite_links(body, lambda anchor: _href(anchor, doc_id))
-        body = body.replace('class="noteref"', 'class="noteref" epub:type="noteref"')
-        return _pack(xhtml(title, matter, rewrite_images(body, image_paths.__getitem__)))
-
-    def chapter(item: Chapter) -> Packed:
-        return document(item.id, item.title, "bodymatter", render_chapter(item, flavour="epub"))
-
-    context = ("epub", meta.language, tuple(image_paths.items()))  # what else a chapter's document reads
-    documents: dict[str, Packed] = {}
-    for item in body_matter(book):
-        if isinstance(item, Part):
-            documents[item.id] = document(item.id, item.title, "bodymatter", render_part(item, flavour="epub"))
-        else:
-            documents[item.id] = reuse.get(item, context, lambda item=item: chapter(item))
-    for doc_id, title, body in back_matter(book, flavour="epub", reuse=reuse):  # large: kept too
-        documents[doc_id] = reuse.keep((doc_id, title, body, context),
-                                       lambda: document(doc_id, title, "backmatter", body))
+    pages = [(item.id, item.title, "bodymatter", render_part(item, flavour="epub")) if isinstance(item, Part)
+             else (item, "", "", "") for item in body_matter(book)]
+    pages += [(doc_id, title, "backmatter", body) for doc_id, title, body in back_matter(book, flavour="epub",
+                                                                                          each=each)]
+    documents = {page[0].id if isinstance(page[0], Chapter) else page[0]: packed for page, packed in zip(
+        pages, each(epub_document, pages, meta.language, image_paths))}
     text = [package.add_item(epub.EpubItem(doc_id, _file_of(doc_id), _XHTML, b"")) for doc_id in documents]
     # A document showing MathML must say so in the manifest (EPUBCheck: "mathml" property).
     with_math = {c.id for c in book.chapters if "<math" in c.html or any("<math" in n.html for n in c.notes)}
@@ -153,13 +136,35 @@ def build_epub(book: Book, cover: bytes | None = None, reuse: Reuse | None = Non
     # What ebooklib writes follows from the package alone (our documents are empty in it, and the
     # dates are put in afterwards): while the package is the same, so are its OPF, nav and NCX.
     ours = {f"{_PACKAGE}/{_file_of(doc_id)}": packed for doc_id, packed in documents.items()}
-    packaged = reuse.keep(("package", package, options, depth), lambda: _package(package, options, depth, set(ours)))
+    (packaged,) = each(write_package, [(package, options, depth, sorted(ours))])
     members = [(name, ours[name] if packed is None else _pack(_dated(packed.data, modified)) if name == _OPF
                 else packed) for name, packed in packaged]
     return _zip(members)
 
 
-def _package(package: epub.EpubBook, options: dict, depth: int, ours: set[str]) -> list[tuple[str, Packed | None]]:
+def _page(language: str, title: str, matter: str, body: str) -> bytes:
+    """An XHTML document of the package around `body`."""
+    return environment().get_template("epub/page.xhtml.j2").render(
+        title=title, lang=language, matter=matter, body=body).encode("utf-8")
+
+
+def epub_document(item: Chapter | str, title: str = "", matter: str = "", body: str = "", language: str = "",
+                  image_paths: dict[str, str] | None = None) -> Packed:
+    """One document of the package, as its zip member: a chapter, or (id, title, matter, body) of another page.
+
+    `image_paths` are the images' paths in the package. A member is compressed
+    here, once: an unchanged document is not compressed again at every build.
+    """
+    if isinstance(item, Chapter):
+        doc_id, title, matter, body = item.id, item.title, "bodymatter", render_chapter(item, flavour="epub")
+    else:
+        doc_id = item
+    body = rewrite_links(body, lambda anchor: _href(anchor, doc_id))
+    body = body.replace('class="noteref"', 'class="noteref" epub:type="noteref"')
+    return _pack(_page(language, title, matter, rewrite_images(body, (image_paths or {}).__getitem__)))
+
+
+def write_package(package: epub.EpubBook, options: dict, depth: int, ours: list[str]) -> list[tuple[str, Packed | None]]:
     """Let ebooklib write the package; return its members in order, patched and packed (None: `ours`)."""
     out = io.BytesIO()
     writer = epub.EpubWriter(out, package, options)
@@ -244,6 +249,11 @@ def cover_alt(meta: BookMeta, *, drawn: bool = True) -> str:
 
 def cover_png(meta: BookMeta) -> bytes:
     """Draw the default cover (title, subtitle, authors) as a PNG, laid out by templates/epub/cover.toml."""
+    return draw_cover(meta.title, meta.subtitle, creators(meta))
+
+
+def draw_cover(title: str, subtitle: str, authors: list[str]) -> bytes:
+    """Draw a cover showing a title, a subtitle and authors as a PNG, laid out by templates/epub/cover.toml."""
     design = tomllib.loads((TEMPLATES / "epub" / "cover.toml").read_text(encoding="utf-8"))
     width, height, margin = design["width"], design["height"], design["margin"]
     inner = width - 2 * margin
@@ -251,12 +261,12 @@ def cover_png(meta: BookMeta) -> bytes:
     draw = ImageDraw.Draw(image)
     top = round(design["title"]["top"] * height)
     draw.rectangle((margin, top - 24, margin + 240, top - 10), fill=design["rule"])
-    font, lines = _fit(meta.title, design["title"], inner)
+    font, lines = _fit(title, design["title"], inner)
     bottom = _draw_lines(draw, font, lines, margin, top, design["text"])
-    if meta.subtitle:
-        font, lines = _fit(meta.subtitle, design["subtitle"], inner)
+    if subtitle:
+        font, lines = _fit(subtitle, design["subtitle"], inner)
         _draw_lines(draw, font, lines, margin, bottom + font.size // 2, design["muted"])
-    font, lines = _fit(", ".join(creators(meta)), design["authors"], inner)
+    font, lines = _fit(", ".join(authors), design["authors"], inner)
     _draw_lines(draw, font, lines, margin, round(design["authors"]["bottom"] * height) - _leading(font) * len(lines),
                 design["muted"])
     out = io.BytesIO()

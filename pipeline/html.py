@@ -7,8 +7,6 @@ import json
 import re
 import string
 import unicodedata
-from array import array
-from bisect import insort
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache, lru_cache
@@ -16,12 +14,12 @@ from operator import sub
 
 from lxml import html as lxml_html
 
-from .model import Book, Chapter, Part, owner_of
-from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
-                     rewrite_images)
-from .reuse import Reuse
+from .model import BibEntry, Book, Chapter, Each, Part, each, owner_of
+from .render import (TEMPLATES, TocEntry, back_matter, body_matter, contents, environment, render_chapter,
+                     render_part, rewrite_images)
 
-__all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
+__all__ = ["build_html", "html_chapter", "html_toc", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index",
+           "chapter_words", "entry_words"]
 
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}  # SVG: the PDF's formulas
@@ -39,24 +37,20 @@ def media_type(name: str) -> str:
     return MEDIA_TYPES.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
-def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
+def build_html(book: Book, each: Each = each) -> bytes:
     """Return the whole book as one HTML5 file that makes no request of any kind.
 
-    `reuse` keeps chapters' markup and search text from an earlier build of the same book.
+    Chapters, back matter, contents and search words are made through `each`
+    (see model.Each), each from exactly what it shows.
     """
-    reuse = reuse or Reuse()  # without one, everything is made (and kept nowhere)
-
-    def chapter(item: Chapter) -> bytes:
-        return reuse.get(item, ("html",), lambda: render_chapter(item, flavour="html").encode("utf-8"))
-
-    # Sections are kept and joined as UTF-8: a book's worth of text is not encoded again at each edit.
-    sections = [render_part(item, flavour="html").encode("utf-8") if isinstance(item, Part) else chapter(item)
+    # Sections are joined as UTF-8: a book's worth of text is not encoded again at each edit.
+    chapters = iter(each(html_chapter, [(c,) for c in book.chapters]))
+    sections = [render_part(item, flavour="html").encode("utf-8") if isinstance(item, Part) else next(chapters)
                 for item in body_matter(book)]
-    sections += [body.encode("utf-8") for _, _, body in back_matter(book, flavour="html", reuse=reuse)]
-    tree = contents(book)
-    toc = reuse.keep(("toc", tree), lambda: environment().get_template("html/toc.html.j2").render(entries=tree))
+    sections += [body.encode("utf-8") for _, _, body in back_matter(book, flavour="html", each=each)]
+    (toc,) = each(html_toc, [(contents(book),)])
     # "<" never occurs in the index's words, but escaping it keeps "</script" out whatever the data.
-    index = json.dumps(search_index(book, reuse), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    index = json.dumps(search_index(book, each), ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
     page = environment().get_template("html/book.html.j2").render(
         meta=book.meta, toc=toc, count=len(book.chapters), sections=_SECTIONS,
         css=(TEMPLATES / "html" / "book.css").read_text(encoding="utf-8"),
@@ -71,6 +65,16 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
         return rewrite_images(section.decode("utf-8"), data_uri).encode("utf-8") if b"<img " in section else section
 
     return b"".join([head, *(with_images(section) + b"\n" for section in sections), tail])
+
+
+def html_chapter(chapter: Chapter) -> bytes:
+    """A chapter's markup in the one-file HTML, UTF-8."""
+    return render_chapter(chapter, flavour="html").encode("utf-8")
+
+
+def html_toc(tree: list[TocEntry]) -> str:
+    """The contents of the one-file HTML."""
+    return environment().get_template("html/toc.html.j2").render(entries=tree)
 
 
 def fold(text: str) -> str:
@@ -131,72 +135,46 @@ def _words(units: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(anchor, " ".join(set(_WORD.findall(fold(text))))) for anchor, text in units]
 
 
-def search_index(book: Book, reuse: Reuse | None = None) -> dict:
+def search_index(book: Book, each: Each = each) -> dict:
     """Return the inverted index book.js searches: anchors, and for each folded word the units holding it.
 
     `sections` lists anchors grouped by chapter as [owner, local part, ...] ("" is the chapter
     itself). A word's units are numbered in reading order and stored in `words` as the gaps
     between them, each a base64 variable-length number (as in source maps), or in `dense` as a
-    base64 bitmap when that is shorter (common words). With `reuse`, the last build's index is
-    brought up to date: only the words of units that changed are filed and encoded again.
+    base64 bitmap when that is shorter (common words). Each chapter's words are found through
+    `each` (see model.Each).
     """
-    reuse = reuse or Reuse()
     units: list[tuple[str, str]] = []  # (anchor, its words)
-    for chapter in book.chapters:
-        units += reuse.get(chapter, ("words",), lambda c=chapter: _words(_chapter_units(c)))
-    units += reuse.keep(("words", book.bibliography),
-                        lambda: _words((entry.id, _text(entry.html)) for entry in book.bibliography))
-    texts = [text for _, text in units]
-    postings, encoded, touched = _postings(texts, reuse.take("search index"))
-    for word in touched:
-        if word in postings:
-            encoded[word] = _encode(postings[word], len(units))
-        else:
-            encoded.pop(word, None)
-    reuse.leave("search index", (texts, postings, encoded))
+    for words in each(chapter_words, [(c,) for c in book.chapters]):
+        units += words
+    (bibliography,) = each(entry_words, [(book.bibliography,)])
+    units += bibliography
+    filed: defaultdict[str, list[int]] = defaultdict(list)
+    for number, (_, text) in enumerate(units):
+        for word in text.split():
+            filed[word].append(number)
     groups: list[list[str]] = []
     for anchor, _ in units:
         owner = owner_of(anchor)
         if not groups or groups[-1][0] != owner:
             groups.append([owner])
         groups[-1].append(anchor[len(owner) + 2:])
-    ordered = sorted(encoded.items())
-    return {"sections": groups, "words": {word: code for word, (dense, code) in ordered if not dense},
-            "dense": {word: code for word, (dense, code) in ordered if dense}}
+    encoded = sorted((word, _encode(numbers, len(units))) for word, numbers in filed.items())
+    return {"sections": groups, "words": {word: code for word, (dense, code) in encoded if not dense},
+            "dense": {word: code for word, (dense, code) in encoded if dense}}
 
 
-def _postings(texts: list[str], last: tuple | None) -> tuple[dict[str, array], dict[str, tuple[bool, str]],
-                                                             set[str]]:
-    """Each word's unit numbers, the encodings kept, and the words whose units are not the last build's.
-
-    `last` is the last build's (texts, postings, encodings). With as many units, only the units
-    whose words changed are filed again; otherwise (a unit more or less moves every number after
-    it, or there is no last build) every unit is, and every word is touched.
-    """
-    if last is not None and len(last[0]) == len(texts):
-        before, postings, encoded = last
-        touched: set[str] = set()
-        for number, (old, new) in enumerate(zip(before, texts)):
-            if old == new:
-                continue
-            old_words, new_words = set(old.split()), set(new.split())
-            for word in old_words - new_words:
-                postings[word].remove(number)
-                if not postings[word]:
-                    del postings[word]
-            for word in new_words - old_words:
-                insort(postings.setdefault(word, array("i")), number)
-            touched |= old_words ^ new_words
-        return postings, encoded, touched
-    filed: defaultdict[str, list[int]] = defaultdict(list)
-    for number, text in enumerate(texts):
-        for word in text.split():
-            filed[word].append(number)
-    # Arrays, not lists: kept for the next build, they pickle as bytes, not int by int.
-    return {word: array("i", numbers) for word, numbers in filed.items()}, {}, set(filed)
+def chapter_words(chapter: Chapter) -> list[tuple[str, str]]:
+    """A chapter's search units, each with its distinct folded words in one string."""
+    return _words(_chapter_units(chapter))
 
 
-def _encode(numbers: array, count: int) -> tuple[bool, str]:
+def entry_words(entries: list[BibEntry]) -> list[tuple[str, str]]:
+    """The bibliography's search units (one per entry), each with its distinct folded words."""
+    return _words((entry.id, _text(entry.html)) for entry in entries)
+
+
+def _encode(numbers: list[int], count: int) -> tuple[bool, str]:
     """(dense, code) of a word's unit numbers: their gaps as base64 VLQs, or a bitmap over all `count` units if shorter."""
     bitmap_size = 4 * -(-((count + 7) // 8) // 3)  # base64 characters of a bitmap over all units
     # Every gap takes a character at least: a word in more units than that is surely dense.

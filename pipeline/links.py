@@ -10,7 +10,8 @@ import html
 import posixpath
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from urllib.parse import unquote
 
@@ -20,7 +21,7 @@ from .model import Article, Chapter, Fragment, Problem
 from .sanitize import parse_fragment, to_xhtml
 from .titles import normalize_title
 
-__all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment", "section_lookups"]
+__all__ = ["LinkIndex", "LinkStats", "build_index", "resolve_fragment", "sections_named"]
 
 # Sanitised XHTML gives <a> no attribute but href and never nests links, so a
 # wikilink is this exactly: resolving it needs no parse (the slow part of assembly).
@@ -113,39 +114,44 @@ def build_index(fragments: list[Fragment], redirects: list[Article]) -> tuple[Li
     return index, problems
 
 
-def resolve_fragment(fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
+def resolve_fragment(fragment: Fragment, index: LinkIndex, images: Collection[str],
                      stats: LinkStats, external: dict[str, str] | None = None) -> Chapter:
-    """Return the chapter for a fragment with every wikilink and image resolved.
+    """Return the chapter for a fragment with every wikilink and image resolved (the fragment is left as it is).
 
-    `external` maps pages left out of the book to their address on the live
-    wiki; links to other pages not in the book become plain text.
+    `images` are the names of the book's image files; `external` maps pages
+    left out of the book to their address on the live wiki; links to other
+    pages not in the book become plain text.
     """
     external = external or {}
-    notes = []
-    for note in fragment.notes:
-        note.html = _resolve_html(note.html, fragment, index, images, stats, external)
-        notes.append(note)
+    notes = [replace(note, html=_resolve_html(note.html, fragment, index, images, stats, external))
+             for note in fragment.notes]
     return Chapter(id=fragment.chapter_id, title=fragment.title, file=fragment.file,
                    html=_resolve_html(fragment.html, fragment, index, images, stats, external),
                    sections=fragment.sections, notes=notes, categories=fragment.categories)
 
 
-def section_lookups(fragment: Fragment, index: LinkIndex) -> list[tuple[str, str, tuple[str | None, bool]]]:
-    """What the index gives each of a fragment's links to a section: all that resolving it reads of headings.
+def sections_named(fragment: Fragment, index: LinkIndex) -> dict[str, dict[str, str]]:
+    """The headings a fragment's links read: per chapter its links name with a section, those sections' anchors.
 
-    A link without a section reads only titles and redirects, so a heading added
-    to one page changes how the pages naming its sections resolve, not the whole book.
+    A link without a section reads only titles and redirects, and one with a
+    section reads that heading alone, so a heading added to one page changes
+    how the pages naming it resolve, not the whole book.
     """
-    found = []
+    named: dict[str, dict[str, str]] = {}
     for text in (fragment.html, *(note.html for note in fragment.notes)):
         for target in _SECTION_HREF.findall(text):
             page, section = _split(html.unescape(target))
-            if section:
-                found.append((page, section, index.find(page or fragment.title, section)))
-    return found
+            key = normalize_title(page or fragment.title)
+            chapter = index.chapters.get(index.aliases.get(key, key))
+            if section and chapter is not None:
+                anchors = index.sections.get(chapter, {})
+                wanted = " ".join(unquote(section).replace("_", " ").split())
+                found = named.setdefault(chapter, {})
+                found.update((k, anchors[k]) for k in (wanted, wanted.casefold()) if k in anchors)
+    return dict(sorted(named.items()))
 
 
-def _resolve_html(xhtml: str, fragment: Fragment, index: LinkIndex, images: dict[str, bytes],
+def _resolve_html(xhtml: str, fragment: Fragment, index: LinkIndex, images: Collection[str],
                   stats: LinkStats, external: dict[str, str]) -> str:
     """Resolve the wikilinks and images of one piece of XHTML."""
     if "<img" not in xhtml:
@@ -211,7 +217,7 @@ def _resolve_href(target: str, fragment: Fragment, index: LinkIndex, stats: Link
     return "#" + anchor
 
 
-def _resolve_images(root: etree._Element, fragment: Fragment, images: dict[str, bytes],
+def _resolve_images(root: etree._Element, fragment: Fragment, images: Collection[str],
                     stats: LinkStats) -> None:
     for img in list(root.iter("img")):
         src = img.get("src", "")

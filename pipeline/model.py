@@ -10,17 +10,14 @@ builder can tell from an id alone which chapter file holds it.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from operator import attrgetter
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
-    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "digest_of",
+    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "Each", "each", "each_through", "Call",
     "image_refs", "image_names",
 ]
 
@@ -104,7 +101,6 @@ class Note(Plain):
     text: str  # the note's Markdown source on one line, for the bibliography
     ref_ids: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # BibEntry ids it cites
-    parsed: tuple | None = None  # (key citations, CSL items) of `text` (citations.parse_note_sources): from conversion to the bibliography
     lost: bool = False  # the export lost its text: `html` says so, nothing is cited
 
 
@@ -128,7 +124,9 @@ class Fragment(Plain):
     leftovers: dict[str, int] = field(default_factory=dict)  # wikitext removed or converted, by kind
     interlanguage: list[str] = field(default_factory=list)  # "de:Seite" links taken out of the text
     category_page: str | None = None  # the category this page describes: a part's introduction, not a chapter
-    digest: str = ""  # of everything above, set where it is converted: assembly's reuse key
+    # Per note, its parsed citations (citations.parse_note_sources): parsed where the article is converted,
+    # in parallel, and read by the bibliography alone.
+    citations: list[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -144,7 +142,6 @@ class Chapter(Plain):
     categories: list[str]
     aliases: list[str] = field(default_factory=list)  # redirect titles
     lang: str = ""  # BCP 47 tag when the chapter is not in the book's language ([book] languages or detected)
-    digest: str = ""  # of everything above, set at assembly (whoever changes a chapter later clears it): reuse key
 
 
 @dataclass
@@ -258,15 +255,30 @@ def owner_of(anchor: str) -> str:
     return anchor.split("--", 1)[0]
 
 
-def digest_of(value: object) -> str:
-    """A short content digest of any picklable tree of values (equal values, equal digests, within one wikibind)."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    # Without its memo, pickle writes a value the same whether or not it shares objects
-    # with another part of the tree (a book loaded from the cache shares its strings).
-    pickler.fast = True
-    try:
-        pickler.dump(value)
-    except ValueError:  # nested deeper than fast mode follows: a digest that sharing may change (a cache miss)
-        buffer = io.BytesIO(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).hexdigest()
+# each(function, items, *shared) -> function(*item, *shared) for each item, in order (an iterable).
+# The pipeline hands its work per item (chapter, page, section) to an `Each`, one pure function
+# of exactly what it reads at a time: the caller decides how it is done (in this process, in a
+# pool of processes, or remembered from an earlier build).
+Each = Callable[..., Iterable]
+
+
+def each(function: Callable[..., object], items: Sequence[tuple], *shared: object) -> list:
+    """Return `function(*item, *shared)` for each item: the plain `Each`."""
+    return [function(*item, *shared) for item in items]
+
+
+def each_through(mapper: Callable[..., Iterator]) -> Each:
+    """An `Each` that runs every call through `mapper` (a process pool's map: all started at once)."""
+    def apply(function: Callable[..., object], items: Sequence[tuple], *shared: object) -> Iterator:
+        return mapper(Call(function, shared), items)
+    return apply
+
+
+class Call:
+    """`function(*item, *shared)` as one picklable callable of `item`, for a process pool's map."""
+
+    def __init__(self, function: Callable[..., object], shared: tuple) -> None:
+        self.function, self.shared = function, shared
+
+    def __call__(self, item: tuple) -> object:
+        return self.function(*item, *self.shared)

@@ -7,7 +7,7 @@ as small functions.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,11 +18,10 @@ import jinja2
 from .bibliography import BIBLIOGRAPHY_ID
 from .book import SOURCES_ID, wiki_url
 from .bookindex import INDEX_ID, index_groups, term_key
-from .model import Book, Chapter, Part, digest_of, image_refs
-from .reuse import Reuse
+from .model import Book, BookMeta, Chapter, Each, Part, each, image_refs
 
 __all__ = ["TEMPLATES", "environment", "template_for", "render_chapter", "render_bibliography",
-           "render_part", "render_index", "render_sources", "body_matter", "back_matter",
+           "render_part", "render_index", "render_sources", "body_matter", "back_matter", "render_back",
            "rewrite_links", "rewrite_images", "TocEntry", "contents", "cited_in_groups",
            "INDEX_TITLE", "SOURCES_TITLE"]
 
@@ -113,27 +112,33 @@ def body_matter(book: Book) -> list[Part | Chapter]:
     return items
 
 
-def back_matter(book: Book, *, flavour: str, reuse: Reuse | None = None) -> list[tuple[str, str, str]]:
+def back_matter(book: Book, *, flavour: str, each: Each = each) -> list[tuple[str, str, str]]:
     """Return the back matter in reading order as (id, title, XHTML): bibliography, index, article sources.
 
-    With `reuse`, a page whose inputs did not change is not rendered again.
+    Each page is rendered (through `each`, see model.Each) from a view of the
+    book holding only what that page shows.
     """
-    reuse = reuse or Reuse()
-
-    def page(anchor: str, render: Callable[..., str]) -> str:
-        return reuse.keep((anchor, flavour, _reads(book, anchor)), lambda: render(book, flavour=flavour))
-
-    return [(anchor, title, page(anchor, render)) for anchor, title, render in _back(book)]
+    pages = _back(book)
+    bodies = each(render_back, [(anchor, _view(book, anchor)) for anchor, _, _ in pages], flavour)
+    return [(anchor, title, body) for (anchor, title, _), body in zip(pages, bodies)]
 
 
-def _reads(book: Book, anchor: str) -> tuple:
-    """What the back-matter page `anchor` is rendered from: its reuse key."""
+def render_back(anchor: str, view: Book, flavour: str) -> str:
+    """Render the back-matter page `anchor` of a book (or of a view of it)."""
+    render = {BIBLIOGRAPHY_ID: render_bibliography, INDEX_ID: render_index, SOURCES_ID: render_sources}[anchor]
+    return render(view, flavour=flavour)
+
+
+def _view(book: Book, anchor: str) -> Book:
+    """The book as the back-matter page `anchor` sees it: what it shows, and nothing else."""
     if anchor == BIBLIOGRAPHY_ID:
-        return (book.bibliography,)
-    chapters = [(c.id, c.title, c.file) for c in book.chapters]
+        return Book(meta=BookMeta(), chapters=[], bibliography=book.bibliography, images={})
+    heads = [Chapter(id=c.id, title=c.title, file=c.file, html="", notes=[], categories=[],
+                     sections=c.sections if anchor == INDEX_ID else []) for c in book.chapters]
     if anchor == INDEX_ID:
-        return book.index, chapters, [[(s.id, s.title) for s in c.sections] for c in book.chapters]
-    return chapters, book.base_url, book.meta.date[:10], book.meta.rights  # sources.xhtml.j2 shows the day only
+        return Book(meta=BookMeta(), chapters=heads, bibliography=[], images={}, index=book.index)
+    shown = BookMeta(date=book.meta.date[:10], rights=book.meta.rights)  # the day only: edits that day keep it
+    return Book(meta=shown, chapters=heads, bibliography=[], images={}, base_url=book.base_url)
 
 
 def _back(book: Book) -> list[tuple[str, str, Callable[..., str]]]:

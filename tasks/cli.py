@@ -9,7 +9,6 @@ file could not be used; 2 for usage errors or when no book could be built.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import fcntl
 import glob
 import json
@@ -20,67 +19,31 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
 import jinja2
 import luigi
 
-from pipeline.book import fill_meta
 from pipeline.config import Config, parse_config
 from pipeline.leftovers import describe
 from pipeline.model import Book
-from pipeline.render import TEMPLATES, environment
-from pipeline.source import digest, image_paths, list_sources, read_inside
+from pipeline.render import environment
+from pipeline.source import read_inside
 
 from . import memo, store
-from .hashes import FileHashes
 from .progress import progress
-from .workflow import (FORMATS, REFERENCE_FILES, AssembleBook, BuildFormat, ConvertChunk, Plan, Summary,
+from .plan import BuildFailed, UsageError, folder_of, hashes_path, plan, plan_book
+from .workflow import (FORMATS, BuildFormat, ConvertChunk, Summary,
                        load_book, load_header, load_value)
 
-__all__ = ["main", "plan", "CHUNK_SIZE"]
+__all__ = ["main", "load_config", "parser"]
 
-CHUNK_SIZE = 48  # articles per chunk on average: few tasks, yet a small rebuild
-_PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
 _STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "assemble",
              "RenderPdfChunk": "pdf_chunks"}
-
-
-class UsageError(Exception):
-    """A problem with what the user asked for (exit status 2)."""
-
-
-class BuildFailed(Exception):
-    """No book could be built (exit status 2); what was published stays as it was."""
-
-
-@cache  # the code does not change while it runs
-def code_digest(*, templates: bool) -> str:
-    """Hash wikibind's own code (and templates): a new version invalidates the cache.
-
-    Converting articles does not read the templates, so a change of style
-    rebuilds the books but does not convert every article again.
-    """
-    # the citation model is code too: notes are parsed at conversion, so a retrained model converts again
-    files = sorted([*_PIPELINE.rglob("*.py"), *_PIPELINE.rglob("*.crfsuite"),
-                    *(TEMPLATES.rglob("*") if templates else [])])
-    return digest(*(f"{p.relative_to(_PIPELINE.parent)}:".encode() + p.read_bytes() for p in files if p.is_file()))
-
-
-def chunk_names(names: list[str]) -> list[list[str]]:
-    """Split sorted names into content-defined chunks: an added file moves no boundary."""
-    chunks: list[list[str]] = [[]]
-    for name in names:
-        chunks[-1].append(name)
-        if zlib.crc32(name.encode("utf-8", "surrogateescape")) % CHUNK_SIZE == 0:
-            chunks.append([])
-    return [c for c in chunks if c]
 
 
 def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None,
@@ -94,7 +57,7 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
             raise UsageError(f"{path}: cannot read the configuration ({err.strerror})") from err
         config, problems = parse_config(data, Path(path).name)
     else:
-        data = read_inside(_folder(source), "book.toml")
+        data = read_inside(folder_of(source), "book.toml")
         config, problems = parse_config(data, "book.toml") if data is not None else (Config(), [])
     config.problems = problems
     if title:
@@ -113,98 +76,6 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{csl}: cannot read the CSL style ({err})") from err
     return config
-
-
-def _folder(source: Path) -> Path:
-    """The folder book.toml, references and the cover are read from: the source folder, or the export's."""
-    return source.parent if source.is_file() else source
-
-
-def plan_book(source: Path, cache: Path, config: Config, media: Path | None = None) -> AssembleBook:
-    """Return the task that assembles the book, named by the content it depends on.
-
-    SOURCE is a folder of Markdown, or an XML export (then `media` is the
-    folder of its images, if any).
-    """
-    code = code_digest(templates=False)
-    hashes = FileHashes(_hashes_path(cache))
-    problems = [p.as_dict() for p in config.problems]
-    namespaces = json.dumps(config.selection.namespaces)
-    if source.is_file():
-        from .export import ExportError, list_export  # an export's modules: not loaded for a folder of Markdown
-
-        try:
-            listing = list_export(source, cache, code)
-        except ExportError as err:
-            raise BuildFailed(f"{err}; previous outputs are untouched") from err
-        if not listing.articles:
-            raise UsageError(f"{source}: the export holds no page of the main namespace")
-        pages = dict(listing.articles)
-        chunks = [(digest(*(pages[n] for n in group)), [(n, pages[n]) for n in group])
-                  for group in chunk_names(list(pages))]
-        problems += [p.as_dict() for p in listing.problems]
-        image_root = media
-        date = _export_date(listing.newest)
-    else:
-        names = list_sources(source)
-        if not names:
-            raise UsageError(f"{source}: no Markdown (*.md) files in this folder")
-        chunks = []
-        for group in chunk_names(names):
-            # The wiki's own namespaces change how every page is cleaned: they are part of each page's digest.
-            articles = [(name, digest(code, namespaces, name.encode("utf-8", "surrogateescape"),
-                                      hashes.of(source / name, name, lambda name=name: read_inside(source, name))))
-                        for name in group]
-            chunks.append((digest(*(d for _, d in articles)), articles))
-        image_root = source
-        date = _source_date(source, names)
-    images = [p.relative_to(image_root).as_posix() for p in image_paths(image_root)] if image_root else []
-    image_digest = digest(*(name + ":" + hashes.of(image_root / name, f"{image_root}:{name}" if media else name,
-                                                   lambda name=name: read_inside(image_root, name))
-                            for name in images))
-    hashes.save()
-    meta_dict = asdict(fill_meta(config.meta, date))
-    selection = asdict(config.selection)
-    settings = json.dumps([meta_dict, selection, problems, str(media or "")], sort_keys=True)
-    folder = _folder(source)
-    references = digest(*((read_inside(folder, n) or b"") for n in REFERENCE_FILES))
-    book_digest = digest(code_digest(templates=True), image_digest, references, settings, *(d for d, _ in chunks))
-    Plan(chunks, meta_dict, selection, problems, code, str(folder), str(media or "")).save(cache, book_digest)
-    return AssembleBook(source=str(source), cache=str(cache), digest=book_digest)
-
-
-def _export_date(newest: str) -> str:
-    """The book's date from an export: SOURCE_DATE_EPOCH, else its newest revision's time."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None and newest:
-        try:
-            return dt.datetime.fromisoformat(newest.replace("Z", "+00:00")).astimezone(dt.timezone.utc) \
-                .strftime("%Y-%m-%dT%H:%M:%SZ")
-        except ValueError:
-            pass
-    return dt.datetime.fromtimestamp(int(float(epoch or 0)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def plan(source: Path, cache: Path, formats: list[str], config: Config, media: Path | None = None) -> list[BuildFormat]:
-    """Return the tasks that build `formats` (each named by its inputs' content and options)."""
-    book = plan_book(source, cache, config, media)
-    options = {"pdf": config.pdf}
-    code = code_digest(templates=True)
-    return [BuildFormat(source=book.source, cache=book.cache, fmt=fmt, book=book.digest, options=options.get(fmt, {}),
-                        code=code, digest=digest(book.digest, fmt, json.dumps(options.get(fmt, {}), sort_keys=True)))
-            for fmt in formats]
-
-
-def _hashes_path(cache: Path) -> Path:
-    return Path(cache) / "plan" / "files.pickle"
-
-
-def _source_date(source: Path, names: list[str]) -> str:
-    """The book's date: SOURCE_DATE_EPOCH, else the newest source file's time."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None:
-        epoch = max(os.lstat(os.path.join(source, n)).st_mtime for n in names)
-    return dt.datetime.fromtimestamp(int(float(epoch)), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def publish(data: bytes, path: Path) -> bool:
@@ -332,7 +203,7 @@ def _media(args: argparse.Namespace, source: Path, config: Config) -> Path | Non
         raise UsageError("--media and [source] media are for an XML export as SOURCE; a folder's images "
                          "are the ones inside it")
     where = Path(given).resolve() if given else (Path(args.config).resolve().parent if args.config
-                                                 else _folder(source)) / config.media
+                                                 else folder_of(source)) / config.media
     if not where.is_dir():
         raise UsageError(f"{given or config.media}: the media folder does not exist")
     return where.resolve()
@@ -340,8 +211,7 @@ def _media(args: argparse.Namespace, source: Path, config: Config) -> Path | Non
 
 def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
     """The cache entries a build used: what its next run (an edit, a no-op) reads."""
-    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", _hashes_path(cache),
-            *(path for name in ["book", *(task.fmt for task in tasks)] for path in memo.paths(cache, name))}
+    live = {Path(cache) / "plan" / f"{tasks[0].book}.pickle", hashes_path(cache)}
     if Path(tasks[0].source).is_file():  # an export's pages, as planning stored them
         from .export import blob_path, listing_path
 
@@ -353,8 +223,10 @@ def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
         task = todo.pop()
         live.add(Path(task.output().path))
         todo += luigi.task.flatten(task.requires())
+        header = load_header(task.output())
+        live |= memo.entries(cache, header.get("used", []))  # the memo's results it used
         if isinstance(task, BuildFormat):  # the PDF's chunks are found while it runs: it lists them
-            live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in load_header(task.output()).get("chunks", [])}
+            live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in header.get("chunks", [])}
     return live
 
 

@@ -1,72 +1,125 @@
-"""Where a kind of task keeps its `Reuse` for the next build: `.cache/reuse/<name>-<shard>.pickle`.
+"""The one cache of the build: pure pipeline functions' results, stored by what they were made from.
 
-A memo holds a whole book's renderings (tens of MB at 1,000 articles) and an
-edit changes a handful of its entries, so it is stored in shards by key: a
-shard whose keys did not change holds the same values (a key is a digest of
-everything its value is made from) and is not written again. What is handed
-down by name (`Reuse.leave`) changes at every build and goes in a shard of
-its own. Each shard is a cache entry: verified, and written atomically, so a
-build killed half-way leaves old and new shards side by side, which is only
-a few cache misses.
+`Memo(cache, code)(function, *args)` returns `function(*args)`, from the store
+when an earlier build (or task) made it: the entry's name is a digest of the
+function's name, of `code` (wikibind's code, and the templates for whoever
+renders) and of the arguments themselves, pickled. No key is written by hand,
+so none can forget an input; a pipeline function sees nothing but its
+arguments, so what it reads is in its key. Entries are files of the
+content-addressed store (`store`) under `OUT/.cache/memo/`: verified when
+read, written atomically, pruned with the rest.
+
+A task records the entries it used in its output's header (`used`), so
+pruning keeps what the next build (an edit, a no-op) will read.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import pickle
-import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
-from pipeline.reuse import Reuse
+from pipeline.model import Call
 
 from . import store
 
-__all__ = ["load", "save", "paths"]
+__all__ = ["Memo", "digest_of", "entries"]
 
-SHARDS = 32
-_NAMED = "named"
-
-
-def _shard(key: str) -> int:
-    return zlib.crc32(key.encode("utf-8")) % SHARDS
+T = TypeVar("T")
+_FOLDER = "memo"
 
 
-def paths(cache: Path, name: str) -> list[Path]:
-    """The files of a memo."""
-    return [Path(cache) / "reuse" / f"{name}-{shard}.pickle" for shard in [*range(SHARDS), _NAMED]]
+def digest_of(value: object) -> str:
+    """A short content digest of any picklable tree of values (equal values, equal digests, within one wikibind)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # Without its memo, pickle writes a value the same whether or not it shares objects
+    # with another part of the tree (a book loaded from the cache shares its strings).
+    pickler.fast = True
+    try:
+        pickler.dump(value)
+    except ValueError:  # nested deeper than fast mode follows: a digest that sharing may change (a cache miss)
+        buffer = io.BytesIO(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).hexdigest()
 
 
-def load(cache: Path, name: str, code: str) -> Reuse:
-    """What the last build kept under `name`, from the shards that `code` made (others are of no use)."""
-    previous: dict[str, object] = {}
-    for path in paths(cache, name):
+def entries(cache: Path, names: Iterable[str]) -> set[Path]:
+    """The files of the memo entries named `names` (as a task's `used` lists them)."""
+    return {Path(cache) / _FOLDER / f"{name}.pickle" for name in names}
+
+
+class Memo:
+    """Results of pure functions, looked up by a digest of the function, the code and the arguments."""
+
+    def __init__(self, cache: Path | str, code: str) -> None:
+        self.folder = Path(cache) / _FOLDER
+        self.code = code
+        self.used: list[str] = []  # entry names, in the order used: for the task's header
+        self.fresh: list[bool] = []  # for each of them, whether it was computed (rather than found)
+
+    def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        """Return `function(*args)`, computed only when no build computed it before."""
+        return next(self.each(function, [args]))
+
+    def each(self, function: Callable[..., T], items: Sequence[tuple], *shared: Any,
+             mapper: Callable[..., Iterator] = map) -> Iterator[T]:
+        """Give `function(*item, *shared)` for each item, in order; what is missing is computed through `mapper`.
+
+        `shared` is digested once for all items (a book-wide table). `mapper` (a
+        process pool's map) receives every missing call at once, now; results
+        are given (and stored) as they come, so the caller works meanwhile.
+        """
+        head = (self.code, function.__module__, function.__qualname__, digest_of(shared))
+        names = [digest_of((head, item)) for item in items]
+        found: list[object] = [self._load(name) for name in names]
+        todo = [i for i, value in enumerate(found) if value is _MISSING]
+        made = iter(mapper(Call(function, shared), [items[i] for i in todo]))
+        self.used += names
+        self.fresh += [value is _MISSING for value in found]
+
+        def results() -> Iterator[T]:
+            for name, value in zip(names, found):
+                if value is _MISSING:
+                    value = next(made)
+                    store.save(self.folder / f"{name}.pickle", value)
+                yield value  # type: ignore[misc]
+        return results()
+
+    def through(self, mapper: Callable[..., Iterator]) -> Callable[..., Iterator]:
+        """This memo's `each`, computing what is missing through `mapper`."""
+        return lambda function, items, *shared: self.each(function, items, *shared, mapper=mapper)
+
+    def many(self, function: Callable[[list], list[T]], items: Sequence[object], *shared: Any) -> list[T]:
+        """As `each`, for a function that takes the list of missing items and returns their results in order.
+
+        (Converting articles runs pandoc once for all of them.)
+        """
+        head = (self.code, function.__module__, function.__qualname__, digest_of(shared))
+        names = [digest_of((head, item)) for item in items]
+        found: list[object] = [self._load(name) for name in names]
+        todo = [i for i, value in enumerate(found) if value is _MISSING]
+        if todo:
+            made = function([items[i] for i in todo], *shared)
+            if len(made) != len(todo):
+                raise ValueError(f"{function.__qualname__} returned {len(made)} results for {len(todo)} items")
+            for i, value in zip(todo, made):
+                found[i] = value
+                store.save(self.folder / f"{names[i]}.pickle", value)
+        self.used += names
+        self.fresh += [i in set(todo) for i in range(len(items))] if todo else [False] * len(items)
+        return found  # type: ignore[return-value]
+
+    def _load(self, name: str) -> object:
         try:
-            head, entries = store.entry(path)
-        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            continue
-        if head.get("code") == code:
-            previous.update(entries)
-    return Reuse(previous)
+            return store.load(self.folder / f"{name}.pickle")
+        except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return _MISSING  # absent, damaged, or of classes this wikibind no longer has: made again
 
 
-def save(cache: Path, name: str, code: str, reuse: Reuse) -> None:
-    """Store what this build kept, writing only the shards whose keys changed (and the named shard)."""
-    shards: list[dict[str, object]] = [{} for _ in range(SHARDS)]
-    named: dict[str, object] = {}
-    for key, value in reuse.kept.items():
-        if key in reuse.left:
-            named[key] = value
-        else:
-            shards[_shard(key)][key] = value
-    before = _keys_by_shard(key for key in reuse.previous if key not in reuse.left)
-    files = paths(cache, name)
-    for shard, entries in enumerate(shards):
-        if entries.keys() != before[shard]:
-            store.save(files[shard], entries, code=code)
-    store.save(files[-1], named, code=code)
+class _Missing:
+    """What a lookup gives when there is no usable entry (None is a result like any other)."""
 
 
-def _keys_by_shard(keys: Iterable[str]) -> list[set[str]]:
-    by_shard: list[set[str]] = [set() for _ in range(SHARDS)]
-    for key in keys:
-        by_shard[_shard(key)].add(key)
-    return by_shard
+_MISSING = _Missing()

@@ -1,22 +1,21 @@
-"""Luigi tasks: thin wrappers, each calling one pipeline function.
+"""Luigi tasks: thin wrappers, each calling one pipeline function and storing its result.
 
 A task's identity is a hash of its inputs' content (and of wikibind's own
-code), never file times: an edited article changes one chunk's digest, so
-only that chunk is cleaned and converted again, then the cheap book-level
-steps run. Articles are grouped in content-defined chunks so the number of
-tasks stays small whatever the number of articles.
+code), never file times. Articles are grouped in content-defined chunks so
+the number of tasks stays small whatever the number of articles; within a
+task, the pipeline's work per item (an article, a chapter, a page) goes
+through the one memo (`memo.Memo`), so an edited article is cleaned,
+converted, resolved and rendered again, and nothing else is.
 """
 from __future__ import annotations
 
 import gc
-import hashlib
 import importlib
 import json
 import pickle
 import time
 from pathlib import Path
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from functools import cached_property
 from typing import NamedTuple
 
@@ -27,21 +26,21 @@ from pipeline.book import assemble_book
 from pipeline.clean import read_article
 from pipeline.convert import convert_articles
 from pipeline.config import Selection
-from pipeline.model import Article, Book, BookMeta, Chapter, Fragment, Problem
+from pipeline.model import Article, Book, BookMeta, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
-from pipeline.reuse import Reuse
-from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
-from pipeline.source import digest as source_digest
+from pipeline.source import read_images, read_inside, read_sources
 
-from . import memo, store
+from . import store
+from .memo import Memo, digest_of
 
-__all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "Plan", "AssembleBook", "Summary", "RenderPdfChunk", "BuildFormat",
-           "FORMATS", "StoredBook", "load_book", "load_value", "load_header"]
+__all__ = ["CleanChunk", "Cleaned", "ConvertChunk", "Converted", "Plan", "AssembleBook", "Summary", "RenderPdfChunk",
+           "BuildFormat", "FORMATS", "load_book", "load_value", "load_header"]
 
 # Builders are imported when a format is built: WeasyPrint alone takes ~1.4 s to
 # import, which a no-op rebuild or an EPUB-only build should not pay.
 REFERENCE_FILES = ("references.bib", "references.json")  # structured sources beside the pages
-FORMATS = {"epub": "pipeline.epub:build_epub", "pdf": "pipeline.pdf:build_pdf", "html": "pipeline.html:build_html"}
+FORMATS = {"epub": "pipeline.epub:build_epub", "pdf": "pipeline.pdf:assemble_volumes",
+           "html": "pipeline.html:build_html"}
 
 
 def builder(fmt: str):
@@ -69,17 +68,16 @@ class _Cached(luigi.Task):
         """The content-addressed cache entry of this task."""
         return CacheTarget(str(Path(self.cache) / self.kind / f"{self.digest}.pickle"))
 
+    def memo(self, code: str) -> Memo:
+        """The build's memo, for results of `code` (a digest of wikibind's code, and templates if it renders)."""
+        self._memo = Memo(self.cache, code)
+        return self._memo
+
     def save(self, value: object, started: float, **header: object) -> None:
-        """Store the result with the seconds it took (and what else publishing reads of it)."""
-        store.save(Path(self.output().path), value, seconds=time.perf_counter() - started, **header)
-
-    def kept(self, name: str, code: str) -> Reuse:
-        """What the last run of this kind of task kept for the next (see Reuse), if the same code made it."""
-        return memo.load(Path(self.cache), name, code)
-
-    def keep(self, name: str, code: str, reuse: Reuse) -> None:
-        """Store what this run used, for the next."""
-        memo.save(Path(self.cache), name, code, reuse)
+        """Store the result with the seconds it took, the memo entries it used, and what else publishing reads."""
+        used = getattr(self, "_memo", None)
+        store.save(Path(self.output().path), value, seconds=time.perf_counter() - started,
+                   used=used.used if used else [], **header)
 
 
 def load_value(target: luigi.LocalTarget) -> object:
@@ -96,38 +94,9 @@ def load_header(target: luigi.LocalTarget) -> dict:
     return store.header(Path(target.path))
 
 
-class StoredBook(NamedTuple):
-    """The book as assembly stores it: each chapter pickled on its own and kept by its digest.
-
-    An edit then pickles the chapters it changed, not a book's worth of them
-    (the rest are copied as bytes); `load_book` puts the book back together.
-    """
-
-    book: Book  # without its chapters
-    chapters: list[bytes]
-
-    @classmethod
-    def of(cls, book: Book, reuse: Reuse) -> StoredBook:
-        """Pack `book`, taking the pickled chapters an earlier build kept."""
-        def pickled(chapter: Chapter) -> bytes:
-            return pickle.dumps(chapter, protocol=pickle.HIGHEST_PROTOCOL)
-
-        # Kept by digest only where assembly gave one: without, chapters would share the key None.
-        chapters = [reuse.keep(("pickled", c.digest), lambda c=c: pickled(c)) if c.digest else pickled(c)
-                    for c in book.chapters]
-        return cls(replace(book, chapters=[]), chapters)
-
-    def unpack(self) -> Book:
-        """The book, chapters and all."""
-        with store.no_collection():
-            return replace(self.book, chapters=[pickle.loads(chapter) for chapter in self.chapters])
-
-
 def load_book(target: luigi.LocalTarget) -> Book:
     """Return the book AssembleBook stored."""
-    book = store.load(Path(target.path)).unpack()
-    gc.freeze()  # as load_value
-    return book
+    return load_value(target)  # type: ignore[return-value]
 
 
 class Summary(NamedTuple):
@@ -145,42 +114,18 @@ class Summary(NamedTuple):
 
 
 class _Chunk(_Cached):
-    """A task over one chunk of articles that redoes only the articles whose digest changed.
-
-    It finds the chunk's previous result through a pointer named by the chunk's
-    first article (boundaries are content-defined, so an edit does not move them).
-    """
+    """A task over one chunk of articles."""
 
     # JSON of [(name, digest of its bytes and our code)]: a string, as Luigi freezes a list item by item
     articles = luigi.Parameter(significant=False)
     # JSON of [[prefix, kind]]: book.toml's own namespaces (in every article's digest already)
     namespaces = luigi.Parameter(significant=False, default="[]")
+    code = luigi.Parameter(significant=False, default="")  # digest of wikibind's code (not the templates)
 
     @cached_property
     def listed(self) -> list[tuple[str, str]]:
         """The chunk's articles: (name, digest)."""
         return [(name, digest) for name, digest in json.loads(self.articles)]
-
-    def _pointer(self) -> Path:
-        first = self.listed[0][0].encode("utf-8", "surrogateescape")
-        return Path(self.cache) / self.kind / "latest" / hashlib.sha256(first).hexdigest()[:20]
-
-    def _previous(self) -> tuple[object, dict[str, str]]:
-        """The chunk's last result and its articles' digests; (None, {}) when it is gone or damaged."""
-        try:
-            value = load_value(CacheTarget(str(Path(self.cache) / self.kind / f"{self._pointer().read_text()}.pickle")))
-        except (OSError, ValueError, store.CorruptEntry, pickle.UnpicklingError, EOFError):
-            return None, {}
-        return (value, value.digests) if isinstance(value, (Cleaned, Converted)) else (None, {})
-
-    def _unchanged(self, previous: dict[str, str]) -> set[str]:
-        """Names of the chunk's articles whose digest is the one they had last time."""
-        return {name for name, d in self.listed if previous.get(name) == d}
-
-    def save_chunk(self, value: Cleaned | Converted, started: float, **header: object) -> None:
-        """Store the result and point the chunk at it."""
-        self.save(value, started, **header)
-        store.write_atomic(self._pointer(), self.digest.encode())
 
 
 class Cleaned(NamedTuple):
@@ -188,7 +133,7 @@ class Cleaned(NamedTuple):
 
     articles: list[Article]
     problems: list[Problem]  # files that could not be read
-    digests: dict[str, str]  # name -> digest, for every article of the chunk
+    changed: list[str]  # the articles cleaned afresh: the rest were as an earlier build had them
 
 
 class CleanChunk(_Chunk):
@@ -198,35 +143,32 @@ class CleanChunk(_Chunk):
 
     def run(self) -> None:
         started = time.perf_counter()
-        previous, before = self._previous()
-        same = self._unchanged(before)
-        kept = {a.file: a for a in previous.articles if a.file in same} if previous else {}
-        kept_problems = [p for p in previous.problems if p.file in same] if previous else []
+        memo = self.memo(self.code)
         if Path(self.source).is_file():  # an XML export: planning stored each page's wikitext by its key
-            fresh, problems = self._from_export([(name, key) for name, key in self.listed if name not in kept])
+            from pipeline.wikitext import convert_pages  # an export's modules: not loaded for a folder of Markdown
+
+            pages, problems, site = self._export_pages()
+            articles = memo.many(convert_pages, pages, site) if pages else []
         else:
-            files, problems = read_sources(Path(self.source), [name for name, _ in self.listed if name not in kept])
+            files, problems = read_sources(Path(self.source), [name for name, _ in self.listed])
             custom = tuple((prefix, kind) for prefix, kind in json.loads(self.namespaces))
-            fresh = {f.name: read_article(f, custom) for f in files}
-        articles = [kept.get(name) or fresh[name] for name, _ in self.listed if name in kept or name in fresh]
-        self.save_chunk(Cleaned(articles, kept_problems + problems, dict(self.listed)), started)
+            articles = list(memo.each(read_article, [(f,) for f in files], custom))
+        changed = [a.file for a, new in zip(articles, memo.fresh) if new]
+        self.save(Cleaned(articles, problems, changed), started)
 
-    def _from_export(self, todo: list[tuple[str, str]]) -> tuple[dict[str, Article], list[Problem]]:
-        """Convert the named pages' wikitext, as planning stored it, into articles (one pandoc run)."""
-        from pipeline.wikitext import convert_pages  # an export's modules: not loaded for a folder of Markdown
-
+    def _export_pages(self) -> tuple[list, list[Problem], object]:
+        """The chunk's pages of wikitext, as planning stored them."""
         from .export import load_page
 
         pages, problems, site = [], [], None
-        for name, key in todo:
+        for name, key in self.listed:
             try:
                 page, site = load_page(Path(self.cache), key)
             except (OSError, store.CorruptEntry, pickle.UnpicklingError, EOFError, ValueError):
                 problems.append(Problem(name, "error", "its wikitext is missing from the cache: build again"))
                 continue
             pages.append(page)
-        articles = convert_pages(pages, site) if pages else []
-        return {a.file: a for a in articles}, problems
+        return pages, problems, site
 
 
 class Converted(NamedTuple):
@@ -235,35 +177,28 @@ class Converted(NamedTuple):
     fragments: list[Fragment]
     redirects: list[Article]
     problems: list[Problem]
-    digests: dict[str, str]  # name -> digest, for every article of the chunk
-    changed: list[str]  # names whose content differs from the chunk's previous version
+    changed: list[str]  # the articles cleaned afresh (report.json's `changed`)
     references: list[dict] = []  # CSL items the chunk's articles cite by key (from citation templates)
 
 
 class ConvertChunk(_Chunk):
-    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run (of the articles that changed)."""
+    """Stage 2 for one chunk: Markdown to sanitised XHTML in one pandoc run (of the articles no build converted)."""
 
     kind = "convert"
 
     def requires(self) -> CleanChunk:
         return CleanChunk(source=self.source, cache=self.cache, digest=self.digest, articles=self.articles,
-                          namespaces=self.namespaces)
+                          namespaces=self.namespaces, code=self.code)
 
     def run(self) -> None:
         started = time.perf_counter()
-        articles, problems, digests = load_value(self.input())
-        previous, before = self._previous()
-        same = self._unchanged(before)
-        reuse = {f.file: f for f in previous.fragments if f.file in same} if previous else {}
+        articles, problems, changed = load_value(self.input())
         usable = [a for a in articles if a.title and a.redirect is None]
         redirects = [a for a in articles if a.redirect is not None]
         problems = problems + [p for a in articles if not a.title for p in a.problems]
-        fresh = iter(convert_articles([a for a in usable if a.file not in reuse]))
-        fragments = [reuse[a.file] if a.file in reuse else next(fresh) for a in usable]
-        changed = [name for name, _ in self.listed if name not in same]
+        fragments = self.memo(self.code).many(convert_articles, usable)
         references = [item for a in usable for item in a.references]
-        self.save_chunk(Converted(fragments, redirects, problems, digests, changed, references), started,
-                        changed=changed)
+        self.save(Converted(fragments, redirects, problems, changed, references), started, changed=changed)
 
 
 class Plan(NamedTuple):
@@ -278,7 +213,8 @@ class Plan(NamedTuple):
     meta: dict
     selection: dict
     config_problems: list[dict]  # from book.toml
-    code: str = ""  # digest of wikibind's pipeline code: what assembly kept is of use to the same code only
+    code: str = ""  # digest of wikibind's code: the memo's results of cleaning and converting are its own
+    templates: str = ""  # digest of wikibind's code and templates: the memo's results of assembling and rendering
     folder: str = ""  # where book.toml, references and the cover are read: the source folder, or the export's
     media: str = ""  # an XML export's media folder (its images); empty: the source folder's images
 
@@ -306,7 +242,7 @@ class AssembleBook(_Cached):
     def requires(self) -> list[ConvertChunk]:
         namespaces = json.dumps(self.plan.selection.get("namespaces", []))
         return [ConvertChunk(source=self.source, cache=self.cache, digest=d, articles=json.dumps(a),
-                             namespaces=namespaces) for d, a in self.plan.chunks]
+                             namespaces=namespaces, code=self.plan.code) for d, a in self.plan.chunks]
 
     def run(self) -> None:
         started = time.perf_counter()
@@ -318,33 +254,41 @@ class AssembleBook(_Cached):
             redirects += converted.redirects
             problems += converted.problems
             cited += converted.references
-        folder = Path(self.plan.folder or self.source)
-        if Path(self.source).is_file():  # an XML export: images come from its media folder, if any
-            images, image_problems = _media(Path(self.plan.media)) if self.plan.media else ({}, [])
-        else:
-            images, image_problems = read_images(Path(self.source))
-        problems += image_problems + [Problem(**p) for p in self.plan.config_problems]
-        references = []
-        for name in REFERENCE_FILES:
-            data = read_inside(folder, name)
-            if data is not None:
-                try:
-                    references += load_references(name, data)
-                except ReferencesError as err:
-                    problems.append(Problem(name, "error", f"references not used: {err}"))
-        references += cited
+        images, references, cover, found = _book_inputs(Path(self.source), self.plan)
         meta = BookMeta(**self.plan.meta)
-        cover = read_inside(folder, meta.cover) if meta.cover else None
-        if meta.cover and (cover is None or not cover.startswith(IMAGE_MAGIC)):
-            problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
-                                                           "GIF file in the source folder: a cover is drawn instead"))
-            cover = None
-        reuse = self.kept("book", self.plan.code)  # chapters an edit leaves as they were
-        book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
-                             references, reuse)
+        book = assemble_book(fragments, redirects, images, meta, problems + found, Selection(**self.plan.selection),
+                             references + cited, each=self.memo(self.plan.templates).each)
         book.cover = cover
-        self.save(StoredBook.of(book, reuse), started, summary=Summary.of(book))
-        self.keep("book", self.plan.code, reuse)
+        self.save(book, started, summary=Summary.of(book))
+
+
+def _book_inputs(source: Path, plan: Plan) -> tuple[dict[str, bytes], list[dict], bytes | None, list[Problem]]:
+    """What a book is made of besides its pages: images, references, the cover, and book.toml's problems."""
+    folder = Path(plan.folder or source)
+    if source.is_file():  # an XML export: images come from its media folder, if any
+        images, problems = _media(Path(plan.media)) if plan.media else ({}, [])
+    else:
+        images, problems = read_images(source)
+    problems += [Problem(**p) for p in plan.config_problems]
+    references: list[dict] = []
+    for name in REFERENCE_FILES:
+        data = read_inside(folder, name)
+        if data is not None:
+            try:
+                references += load_references(name, data)
+            except ReferencesError as err:
+                problems.append(Problem(name, "error", f"references not used: {err}"))
+    name = plan.meta.get("cover")
+    cover = read_inside(folder, name) if name else None
+    if name:
+        from pipeline.epub import cover_format  # the one rule of what a cover may be
+
+        try:
+            cover_format(cover or b"")
+        except ValueError as err:
+            problems.append(Problem(name, "warning", f"{err}, in the source folder: a cover is drawn instead"))
+            cover = None
+    return images, references, cover, problems
 
 
 class RenderPdfChunk(_Cached):
@@ -363,11 +307,11 @@ class RenderPdfChunk(_Cached):
         return AssembleBook(source=self.source, cache=self.cache, digest=self.book)
 
     def run(self) -> None:
-        from pipeline.pdf import PdfOptions, render_chunk
+        from pipeline.pdf import PdfOptions, chunk_view, render_view
 
         started = time.perf_counter()
-        book = load_book(self.input())
-        self.save(render_chunk(book, list(self.chapters), PdfOptions(**_thaw(self.options))), started)
+        view = chunk_view(load_book(self.input()), list(self.chapters))
+        self.save(render_view(view, PdfOptions(**_thaw(self.options))), started)
 
 
 class BuildFormat(_Cached):
@@ -387,34 +331,32 @@ class BuildFormat(_Cached):
 
     def run(self) -> Iterator[list[RenderPdfChunk]]:
         started = time.perf_counter()
-        book, options = load_book(self.input()), _thaw(self.options)
-        reuse = self.kept(self.fmt, self.code)  # renderings an edit leaves as they were
-        if self.fmt == "pdf":
-            from pipeline.pdf import PdfOptions, assemble_volumes, chunk_size, cores, plan_chunks, process_pool
+        book, memo = load_book(self.input()), self.memo(self.code)
+        if self.fmt != "pdf":
+            self.save(builder(self.fmt)(book, each=memo.each), started)
+            return
+        from pipeline.pdf import PdfOptions, chunk_size, cores, plan_chunks, process_pool
 
-            pdf_options = PdfOptions(**options)
-            chunks = [RenderPdfChunk(source=self.source, cache=self.cache, book=self.book, chapters=run,
-                                     options=options, digest=self._chunk_digest(book, run, options))
-                      for run in plan_chunks(book, chunk_chars=chunk_size(pdf_options))]
-            yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
-            started = time.perf_counter()
-            # The front and back matter are laid out in other processes while this one joins the chunks.
-            with process_pool(cores()) as pool:
-                volumes = assemble_volumes(book, _Stored([c.output() for c in chunks]), pdf_options,
-                                           mapper=pool.map, reuse=reuse)
-            if pdf_options.volume_pages:  # a list of volumes, each written to a file of its own
-                self.save(volumes, started, chunks=[c.digest for c in chunks], volumes=len(volumes))
-            else:
-                self.save(volumes[0], started, chunks=[c.digest for c in chunks])
+        options = PdfOptions(**_thaw(self.options))
+        chunks = [RenderPdfChunk(source=self.source, cache=self.cache, book=self.book, chapters=run,
+                                 options=self.options, digest=self._chunk_digest(book, run, options))
+                  for run in plan_chunks(book, chunk_chars=chunk_size(options))]
+        yield chunks  # Luigi runs them (in parallel, or finds them done), then resumes here
+        started = time.perf_counter()
+        # The front and back matter are laid out in other processes while this one joins the chunks.
+        with process_pool(cores()) as pool:
+            volumes = builder("pdf")(book, _Stored([c.output() for c in chunks]), options,
+                                     each=memo.through(pool.map))
+        if options.volume_pages:  # a list of volumes, each written to a file of its own
+            self.save(volumes, started, chunks=[c.digest for c in chunks], volumes=len(volumes))
         else:
-            self.save(builder(self.fmt)(book, reuse=reuse), started)
-        self.keep(self.fmt, self.code, reuse)
+            self.save(volumes[0], started, chunks=[c.digest for c in chunks])
 
-    def _chunk_digest(self, book: Book, run: list[int], options: dict) -> str:
-        """The chunk's cache key: what render_chunk reads (pipeline.pdf.chunk_digest) and wikibind's code."""
-        from pipeline.pdf import PdfOptions, chunk_digest
+    def _chunk_digest(self, book: Book, run: list[int], options: object) -> str:
+        """The chunk's name: a digest of all it is rendered from (its view of the book, the options) and the code."""
+        from pipeline.pdf import chunk_view
 
-        return source_digest(self.code, chunk_digest(book, run, PdfOptions(**options)))
+        return digest_of((self.code, chunk_view(book, run), options))
 
 
 def _media(folder: Path) -> tuple[dict[str, bytes], list[Problem]]:

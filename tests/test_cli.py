@@ -113,7 +113,8 @@ def test_check_lists_problems_by_file(small: Path, capsys: pytest.CaptureFixture
 
 
 def test_progress_counts_the_articles(small: Path, tmp_path: Path) -> None:
-    from tasks.cli import load_config, plan
+    from tasks.cli import load_config
+    from tasks.plan import plan
     from tasks.progress import _stages
 
     tasks = plan(small, tmp_path / "cache", ["html"], load_config(small, None, None))

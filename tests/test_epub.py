@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import zipfile
-import zlib
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,7 @@ from lxml import etree
 from PIL import Image
 
 from conftest import ROOT, build
-from pipeline.epub import MAX_SUBJECTS, NO_AUTHOR, Packed, _pack, build_epub, cover_alt, cover_png
-from pipeline.render import back_matter
-from pipeline.reuse import Reuse
+from pipeline.epub import MAX_SUBJECTS, NO_AUTHOR, build_epub, cover_alt, cover_png
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
 from validators import epubcheck
 
@@ -522,40 +519,3 @@ def test_calibre_reads_metadata_cover_and_every_chapter(sample, sample_files: di
         title = " ".join(body.xpath("string(x:h1)", namespaces=NS).split())
         last = " ".join(body.xpath("string((.//x:p)[last()])", namespaces=NS).split())
         assert title in text and last[-60:] in text, idref
-
-
-def test_reuse_keeps_unchanged_chapters_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.epub as epub_module
-
-    package = epub_module._package
-    first = Reuse()
-    plain = build_epub(_book())
-    assert build_epub(_book(), reuse=first) == plain
-    # Each chapter, each back-matter page (its markup and its document), the drawn cover and what ebooklib wrote.
-    assert len(first.kept) == 2 + 2 * len(back_matter(_book(), flavour="epub")) + 1 + 1
-    # Mark every kept document: a later build must take unchanged chapters from the cache ...
-    def mark(value: object) -> object:  # a kept document, its text changed and packed again
-        if not isinstance(value, Packed):
-            return value
-        return _pack(zlib.decompress(value.data, -15).replace(b"Body.", b"CACHED."))
-
-    marked = {key: mark(value) for key, value in first.kept.items()}
-    edited = _book()
-    edited.chapters[0].html = edited.chapters[0].html.replace("See", "Look at")
-    files = _files(build_epub(edited, reuse=Reuse(marked)))
-    assert b"CACHED." in files["EPUB/ch-b.xhtml"]
-    # ... and render an edited one afresh.
-    assert b"Look at" in files["EPUB/ch-a.xhtml"]
-    # A renamed chapter changes the package (nav, NCX): ebooklib writes it again, and bytes equal a fresh build.
-    renamed = _book()
-    renamed.chapters[1].title = "Gamma"
-    assert build_epub(renamed, reuse=Reuse(first.kept)) == build_epub(renamed)
-    assert b"Gamma" in _files(build_epub(renamed, reuse=Reuse(first.kept)))["EPUB/nav.xhtml"]
-    # A new date (every edit brings one) keeps the package, and the OPF still carries the new date.
-    redated = _book()
-    redated.meta.date = "2027-03-04T05:06:07Z"
-    again, written = Reuse(first.kept), []
-    monkeypatch.setattr(epub_module, "_package", lambda *args: written.append(args) or package(*args))
-    assert build_epub(redated, reuse=again) == build_epub(redated)
-    assert len(written) == 1  # by the build without reuse only
-    assert b"2027-03-04T05:06:07Z" in _files(build_epub(redated, reuse=again))["EPUB/content.opf"]

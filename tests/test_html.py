@@ -16,8 +16,6 @@ import pytest
 from lxml import html as lxml_html
 
 from pipeline.html import build_html, fold, search_index, search_units
-from pipeline.render import back_matter
-from pipeline.reuse import Reuse
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, IndexEntry, Note, Part, Section
 
 CHROMIUM = os.environ.get("WIKIBIND_CHROMIUM", "/usr/bin/chromium")
@@ -503,40 +501,3 @@ def test_index_links_lead_to_their_places(open_book, shots: Path) -> None:
     page.click("#contents a[href='#article-sources']")
     assert reader.in_view("#article-sources")
     assert page.locator("#article-sources li.source-entry").count() == 41
-
-
-def test_a_search_index_brought_up_to_date_is_the_one_made_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
-    import pipeline.html
-
-    encoded: list[str] = []
-    encode = pipeline.html._encode
-    monkeypatch.setattr(pipeline.html, "_encode", lambda numbers, count: encoded.append(numbers) or encode(numbers, count))
-    book = small_book(4)
-    reuse = Reuse()
-    search_index(book, reuse)
-    edits = [  # each on top of the last; a unit's words change, a word leaves the book, one comes, a unit is added
-        (0, "about mutual aid", "about solidarity now", True),
-        (2, "word2", "word9", True),
-        (1, "Intro of page 1 about mutual aid", "Intro", True),  # "page" is in fewer units: a dense word no more?
-        (3, "<p>The Confederación", '<h2 id="ch-page-3--new">New</h2><p>The Confederación', False),
-    ]
-    for number, old, new, patched in edits:
-        chapter = book.chapters[number]
-        chapter.html, chapter.digest = chapter.html.replace(old, new), ""
-        encoded.clear()
-        made = search_index(book, reuse := Reuse(reuse.kept))
-        words = len(made["words"]) + len(made["dense"])
-        assert (len(encoded) < words / 2) is patched, (old, len(encoded), words)
-        assert made == search_index(book), old
-
-
-def test_reuse_gives_the_same_page_and_is_used() -> None:
-    book = small_book(3)
-    first = Reuse()
-    assert build_html(book, reuse=first) == build_html(book)
-    # Markup and search words of each chapter, each back-matter page, the bibliography's search words,
-    # the contents, the search index to bring up to date.
-    assert len(first.kept) == 2 * len(book.chapters) + len(back_matter(book, flavour="html")) + 3
-    marked = {key: value.replace(b"Mutual", b"Cached") if isinstance(value, bytes) else value
-              for key, value in first.kept.items()}  # chapters are kept as UTF-8
-    assert b"Cached" in build_html(book, reuse=Reuse(marked))

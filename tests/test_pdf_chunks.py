@@ -6,8 +6,6 @@ land where they should, each font and image once, one sound structure tree.
 """
 from __future__ import annotations
 
-import copy
-import functools
 import io
 import random
 import re
@@ -25,15 +23,13 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 from weasyprint.pdf import fonts as weasy_fonts
 
-import pipeline.pdf.assembly
 from pipeline.model import BibEntry, Book, BookMeta, Chapter, Citation, IndexEntry, Note, Part, Section
-from pipeline.pdf import PdfOptions, build_pdf, chunk_digest, plan_chunks, render_chunk, render_whole
+from pipeline.pdf import PdfOptions, build_pdf, chunk_view, plan_chunks, render_chunk, render_view, render_whole
 from pipeline.pdf.documents import _written
 from pipeline.pdf.folios import _folio_specimen, _laid_out_folios
 from pipeline.pdf.fonts import _union_glyphs, _widths
 from pipeline.pdf.objects import ANCHOR_SCHEME, _tree, _tree_items
 from pipeline.render import TEMPLATES
-from pipeline.reuse import Reuse
 from test_pdf import FILLER, book_of, destinations, fonts, link_targets, page_texts
 
 TITLES = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
@@ -217,21 +213,21 @@ def test_plan_moves_only_the_boundaries_near_an_edit() -> None:
     assert len((before ^ after) - {"ch-new"}) <= 4  # the rest of the book keeps its chunks
 
 
-def test_a_chunk_digest_changes_with_what_the_chunk_reads_only() -> None:
+def test_a_chunk_sees_what_it_renders_only() -> None:
     from dataclasses import replace
 
     book = chain_book()
-    key = chunk_digest(book, [0])
-    assert key == chunk_digest(chain_book(), [0]) and key != chunk_digest(book, [1])
+    key = chunk_view(book, [0])
+    assert key == chunk_view(chain_book(), [0]) and key != chunk_view(book, [1])
     other = replace(book, chapters=[book.chapters[0], replace(book.chapters[1], html="<p>Edited.</p>"),
                                     *book.chapters[2:]], meta=replace(book.meta, authors=["Someone Else"]))
-    assert chunk_digest(other, [0]) == key  # another chapter, the colophon: not this chunk's business
-    assert chunk_digest(other, [1]) != chunk_digest(book, [1])
-    assert chunk_digest(replace(book, images={**book.images, "shared.png": png((0, 0, 0))}), [0]) != key
-    assert chunk_digest(replace(book, meta=replace(book.meta, title="Other")), [0]) != key  # the running head
-    assert chunk_digest(book, [0], PdfOptions(paper="a5")) != key
+    assert chunk_view(other, [0]) == key  # another chapter, the colophon: not this chunk's business
+    assert chunk_view(other, [1]) != chunk_view(book, [1])
+    assert chunk_view(replace(book, images={**book.images, "shared.png": png((0, 0, 0))}), [0]) != key
+    assert chunk_view(replace(book, meta=replace(book.meta, title="Other")), [0]) != key  # the running head
     moved = replace(book, chapters=[book.chapters[1], book.chapters[0], *book.chapters[2:]])
-    assert chunk_digest(moved, [1]) == key  # the same chapter elsewhere in the book
+    assert chunk_view(moved, [1]) == key  # the same chapter elsewhere in the book
+    assert render_view(key) == render_chunk(book, [0])
 
 
 def test_name_and_number_trees_and_united_glyphs() -> None:
@@ -474,31 +470,6 @@ def test_the_tag_tree_is_one_and_sound(chain: Callable[..., tuple[Path, Path]]) 
 def test_the_same_book_gives_the_same_bytes_with_any_number_of_workers() -> None:
     book = chain_book()
     assert build_pdf(book, workers=1, chunk_chars=1) == build_pdf(book, workers=2, chunk_chars=1)
-
-
-@pytest.mark.slow
-def test_front_and_back_matter_are_kept_while_their_pages_do_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
-    book = chain_book()
-    chunks = [render_chunk(book, run) for run in plan_chunks(book, chunk_chars=1)]
-    first = Reuse()
-    fresh = pipeline.pdf.assembly.assemble_pdf(book, chunks)
-    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=first) == fresh
-    laid = []
-    for name in ("_render_numbered", "_render_unnumbered"):
-        real = getattr(pipeline.pdf.assembly, name)
-        monkeypatch.setattr(pipeline.pdf.assembly, name, functools.wraps(real)(lambda *args, real=real: laid.append(real)
-                                                                      or real(*args)))
-    assert pipeline.pdf.assembly.assemble_pdf(book, chunks, reuse=Reuse(first.kept)) == fresh and not laid
-    # A longer last chapter moves the back matter's pages: laid out again, the contents too.
-    longer = copy.deepcopy(chain_book())  # chain_book() is shared by other tests
-    longer.chapters[-1].html += f"<p>{FILLER * 40}</p>"
-    chunks[-1] = render_chunk(longer, plan_chunks(longer, chunk_chars=1)[-1])
-    assert pipeline.pdf.assembly.assemble_pdf(longer, chunks, reuse=Reuse(first.kept)) == \
-        pipeline.pdf.assembly.assemble_pdf(longer, chunks)
-    assert laid
-
-
-# --- slow: the sample book, as the CLI builds it ---------------------------------------------
 
 
 @pytest.fixture(scope="module")

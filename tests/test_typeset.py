@@ -15,8 +15,8 @@ import pypdf
 import pyphen
 import pytest
 
-from tests.conftest import Built, build
-from tests.validators import epubcheck, vnu
+from conftest import Built, build
+from validators import epubcheck, vnu
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "realwiki"
 A4_RIGHT = 595.276 - (25 + 30) / 2 / 25.4 * 72  # the text block's right edge on an upright A4 page, pt

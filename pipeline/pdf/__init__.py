@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from . import patches  # noqa: F401  (before anything is laid out)
 from .assembly import assemble_pdf, assemble_volumes, build_pdf, build_volumes, cores, process_pool, render_whole, volume_name
-from .chunks import CHUNK_CHARS, RenderedChunk, chunk_digest, chunk_size, plan_chunks, render_chunk
+from .chunks import CHUNK_CHARS, RenderedChunk, chunk_view, render_view, chunk_size, plan_chunks, render_chunk
 from .fetch import BookFetcher
 from .folios import render_folio_layer
 from .notes import footnoted
@@ -32,7 +32,7 @@ from .objects import Bookmark
 from .options import PAPERS, Paper, PdfOptions
 from .tables import fit_tables
 
-__all__ = ["build_pdf", "build_volumes", "plan_chunks", "render_chunk", "chunk_digest", "chunk_size", "assemble_pdf",
+__all__ = ["build_pdf", "build_volumes", "plan_chunks", "render_chunk", "chunk_view", "render_view", "chunk_size", "assemble_pdf",
            "assemble_volumes", "volume_name", "render_folio_layer",
            "render_whole", "fit_tables", "RenderedChunk", "Bookmark", "CHUNK_CHARS", "BookFetcher", "PdfOptions",
            "Paper", "PAPERS", "footnoted", "cores", "process_pool"]

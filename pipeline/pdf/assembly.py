@@ -8,10 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
-from ..model import Book
+from ..model import Book, Each, each, each_through
 from ..model import Part as BookPart
 from ..render import back_matter, body_matter, contents, render_chapter, render_part
-from ..reuse import Reuse
 from .backmatter import split_section
 from .chunks import CHUNK_CHARS, RenderedChunk, _render_unnumbered, _size, chunk_size, plan_chunks, render_chunk
 from .documents import _html, _link_out, _with_math_images, _written
@@ -44,12 +43,12 @@ BACK_CHARS = 2 * CHUNK_CHARS
 
 
 def assemble_pdf(book: Book, chunks: Sequence[RenderedChunk], options: PdfOptions = PdfOptions(), *,
-                 mapper: Callable[..., Iterator] = map, reuse: Reuse | None = None) -> bytes:
+                 each: Each = each) -> bytes:
     """Return the book made of its rendered chunks, in order, as one PDF (options.volume_pages is ignored).
 
     See `assemble_volumes`.
     """
-    (pdf,) = assemble_volumes(book, chunks, replace(options, volume_pages=0), mapper=mapper, reuse=reuse)
+    (pdf,) = assemble_volumes(book, chunks, replace(options, volume_pages=0), each=each)
     return pdf
 
 
@@ -59,19 +58,18 @@ def volume_name(book: Book, number: int) -> str:
 
 
 def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOptions = PdfOptions(), *,
-                     mapper: Callable[..., Iterator] = map, reuse: Reuse | None = None) -> list[bytes]:
+                     each: Each = each) -> list[bytes]:
     """Return the book made of its rendered chunks, in order: one PDF, or a PDF per volume.
 
     Renders what depends on the page numbers: the back matter (bibliography,
     index, article sources; each section a document of its own), then the
     front matter, whose contents now know every page; stamps the folios of the
-    chapters and back matter; merges it all. Rendering goes through `mapper`
-    (e.g. a process pool's map, which starts every job at once), so this
-    process does no layout and merges the chapters while the rest is rendered.
+    chapters and back matter; merges it all. Rendering goes through `each`
+    (see model.Each; e.g. `each_through(pool.map)`, which starts every job at
+    once and gives results as they come), so this process does no layout and
+    merges the chapters while the rest is rendered.
     Arabic numbers start at 1 with the first chapter; two-sided, each chunk
-    and back section opens on a right-hand page. With `reuse`, a page of front
-    or back matter whose markup (page numbers included) did not change is not
-    laid out again.
+    and back section opens on a right-hand page.
 
     With `options.volume_pages`, the book is cut between chunks (so between
     chapters) into volumes of at most that many pages, front matter included;
@@ -84,11 +82,8 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
     `chunks` is read twice, in order, one chunk at a time: a sequence that
     loads each chunk when indexed keeps one chunk in memory, not all of them.
     """
-    reuse = reuse or Reuse()
-
     def laid_out(jobs: list[tuple[Callable[..., object], tuple]]) -> Iterator:
-        return reuse.each([("pdf", function.__name__, args) for function, args in jobs],
-                          lambda missing: mapper(_call, [jobs[i] for i in missing]))
+        return iter(each(_call, [(job,) for job in jobs]))
 
     cut = options.volume_pages > 0
     right = options.duplex
@@ -127,7 +122,7 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
         del chunk
     back = laid_out([(_render_unnumbered, ((_link_out(_html(book.meta, shown, front=False), folio_of.get), images,
                                             options, book.meta.title),))
-                     for _, _, xhtml in back_matter(book, flavour="pdf", reuse=reuse)
+                     for _, _, xhtml in back_matter(book, flavour="pdf", each=each)
                      for piece in split_section(xhtml, BACK_CHARS)  # a long section in pieces, laid out side by side
                      for shown, images in [_with_math_images([piece], {})]])
     stamps, (blank, _) = helpers
@@ -269,7 +264,7 @@ def build_volumes(book: Book, options: PdfOptions = PdfOptions(), *, workers: in
         order = sorted(range(len(plan)), key=lambda k: -sum(_size(book.chapters[i]) for i in plan[k]))
         futures = {k: pool.submit(_render_adopted, plan[k]) for k in order}
         chunks = [futures[k].result() for k in range(len(plan))]
-        return assemble_volumes(book, chunks, options, mapper=pool.map)
+        return assemble_volumes(book, chunks, options, each=each_through(pool.map))
 
 
 def render_whole(book: Book, options: PdfOptions = PdfOptions()) -> bytes:

@@ -1,11 +1,11 @@
-"""Chapters rendered in chunks: the plan, one chunk's rendering, its cache key."""
+"""Chapters rendered in chunks: the plan, what a chunk sees of the book, its rendering."""
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from ..model import Book, Chapter, image_names
+from ..model import Book, BookMeta, Chapter, image_names
 from ..render import render_chapter, render_part
 from .documents import _html, _laid_out, _link_out, _with_math_images, _write
 from .folios import _folio_kind
@@ -14,7 +14,7 @@ from .objects import Anchor, Bookmark, describe
 from .options import PAPERS, PdfOptions
 from .tables import fit_tables
 
-__all__ = ["CHUNK_CHARS", "RenderedChunk", "chunk_digest", "chunk_size", "plan_chunks", "render_chunk"]
+__all__ = ["CHUNK_CHARS", "RenderedChunk", "chunk_size", "chunk_view", "plan_chunks", "render_chunk", "render_view"]
 
 
 # Characters of chapter markup per chunk, on average: about 35 A4 pages. A chunk
@@ -87,44 +87,36 @@ class RenderedChunk:
 
 
 def render_chunk(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> RenderedChunk:
-    """Render some chapters as a document of their own, their page numbers left to assembly.
+    """Render some chapters as a document of their own, their page numbers left to assembly."""
+    return render_view(chunk_view(book, chapter_indices), options)
 
-    The result depends only on those chapters (and the title page of a part
-    that one of them opens), the images they show, the book's title and
-    language, and `options`: a digest of these is a sound cache key.
-    """
-    indices = tuple(chapter_indices)
-    opens = {part.chapter_ids[0]: part for part in book.parts if part.chapter_ids}
+
+def chunk_view(book: Book, chapter_indices: Iterable[int]) -> Book:
+    """The book as a chunk of its chapters sees it: those chapters, the parts they open, the images they
+    show (footnotes are laid out in the chunk too) and the book's title and language (running heads)."""
+    chapters = [book.chapters[i] for i in chapter_indices]
+    ids = {chapter.id for chapter in chapters}
+    shown = {name for chapter in chapters for text in (chapter.html, *(note.html for note in chapter.notes))
+             for name in image_names(text)}
+    return Book(meta=BookMeta(title=book.meta.title, language=book.meta.language), chapters=chapters,
+                bibliography=[], images={name: book.images[name] for name in sorted(shown) if name in book.images},
+                parts=[part for part in book.parts if part.chapter_ids and part.chapter_ids[0] in ids])
+
+
+def render_view(view: Book, options: PdfOptions = PdfOptions()) -> RenderedChunk:
+    """Render every chapter of a view (see chunk_view) as a document of its own, without page numbers."""
+    opens = {part.chapter_ids[0]: part for part in view.parts}
     sections = []
-    for i in indices:
-        chapter = book.chapters[i]
+    for chapter in view.chapters:
         if chapter.id in opens:  # a part's title page goes with its first chapter
             sections.append(render_part(opens[chapter.id], flavour="pdf"))
         sections.append(render_chapter(footnoted(chapter), flavour="pdf"))
     paper = PAPERS[options.paper.lower()]
     sections = [fit_tables(section, paper) for section in sections]
-    sections, images = _with_math_images(sections, book.images)
-    xhtml = _link_out(_html(book.meta, sections, front=False))
-    rendered = _render_unnumbered((xhtml, images, options, book.meta.title))
-    return replace(rendered, chapters=tuple(book.chapters[i].id for i in indices))
-
-
-def chunk_digest(book: Book, chapter_indices: Iterable[int], options: PdfOptions = PdfOptions()) -> str:
-    """Return a digest of everything `render_chunk` reads for these chapters: a cache key for its result.
-
-    (Add a digest of the code that renders, as for any cached step.)
-    """
-    indices = tuple(chapter_indices)
-    opens = {part.chapter_ids[0]: part for part in book.parts if part.chapter_ids}
-    digest = hashlib.sha256(repr((options, book.meta.title, book.meta.language)).encode())
-    for i in indices:
-        chapter = book.chapters[i]
-        digest.update(repr((chapter, opens.get(chapter.id))).encode())  # content, not position
-        shown = {name for text in (chapter.html, *(note.html for note in chapter.notes))
-                 for name in image_names(text)}  # footnotes are laid out in the chunk too
-        for name in sorted(shown):
-            digest.update(name.encode() + hashlib.sha256(book.images.get(name, b"")).digest())
-    return digest.hexdigest()
+    sections, images = _with_math_images(sections, view.images)
+    xhtml = _link_out(_html(view.meta, sections, front=False))
+    rendered = _render_unnumbered((xhtml, images, options, view.meta.title))
+    return replace(rendered, chapters=tuple(chapter.id for chapter in view.chapters))
 
 
 def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> RenderedChunk:

@@ -3,29 +3,17 @@ from __future__ import annotations
 
 from lxml import etree
 
-from pipeline.model import Book, BookMeta, Chapter, IndexEntry, Part, Section, image_names
+from pipeline.model import Part, image_names
+from conftest import indexed_book
 from pipeline.render import (back_matter, body_matter, contents, render_index, render_part,
                              render_sources, rewrite_images)
-from pipeline.reuse import Reuse
 
 EPUB = "http://www.idpf.org/2007/ops"
+_book = indexed_book
 
 
 def _xml(markup: str) -> etree._Element:
     return etree.fromstring(f'<div xmlns:epub="{EPUB}">{markup}</div>')
-
-
-def _book(**fields) -> Book:
-    chapters = [Chapter("ch-karl-marx", "Karl Marx", "people/Karl_Marx.md", "<p>x</p>",
-                        [Section(2, "Capital", "ch-karl-marx--capital")], [], ["People"]),
-                Chapter("ch-emile-pouget", "Émile Pouget", "Émile_Pouget.md", "<p>y</p>", [], [], ["People"])]
-    index = [IndexEntry("Das Kapital", ["ch-karl-marx--capital"]),
-             IndexEntry("Émile Pouget", ["ch-emile-pouget"]),
-             IndexEntry("Karl Marx", ["ch-karl-marx"]),
-             IndexEntry("Marx", ["ch-karl-marx"]),
-             IndexEntry("People", [], ["ch-emile-pouget", "ch-karl-marx"])]
-    meta = BookMeta(title="T", rights="CC BY-SA 4.0", date="2026-01-01T00:00:00Z")
-    return Book(meta=meta, chapters=chapters, bibliography=[], images={}, index=index, **fields)
 
 
 def test_part_page() -> None:
@@ -102,27 +90,6 @@ def test_contents_nest_chapters_in_parts_and_end_with_the_back_matter() -> None:
     flat = _book()
     flat.index = []
     assert [e.anchor for e in contents(flat)] == ["ch-karl-marx", "ch-emile-pouget", "article-sources"]
-
-
-def test_back_matter_is_reused_until_what_it_reads_changes() -> None:
-    first = Reuse()
-    fresh = back_matter(_book(), flavour="html")
-    assert back_matter(_book(), flavour="html", reuse=first) == fresh
-    marked = {key: value + "<!-- kept -->" for key, value in first.kept.items()}
-    again = back_matter(_book(), flavour="html", reuse=Reuse(marked))
-    assert all(body.endswith("<!-- kept -->") for _, _, body in again)
-    # A renamed section changes the index; a new licence changes the sources; each page alone is made again.
-    book = _book()
-    book.chapters[0].sections[0].title = "Kapital"
-    pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
-    assert "Kapital" in pages["book-index"] and not pages["book-index"].endswith("<!-- kept -->")
-    assert pages["article-sources"].endswith("<!-- kept -->")
-    book.meta.date = book.meta.date[:10] + "T23:59:59Z"  # a later edit the same day: the page shows the day only
-    assert back_matter(book, flavour="html", reuse=Reuse(marked))[-1][2].endswith("<!-- kept -->")
-    book.meta.rights = "Public domain"
-    pages = {anchor: body for anchor, _, body in back_matter(book, flavour="html", reuse=Reuse(marked))}
-    assert "Public domain" in pages["article-sources"]
-    assert back_matter(book, flavour="epub", reuse=Reuse(marked)) == back_matter(book, flavour="epub")
 
 
 def test_rewrite_images_replaces_each_image_and_leaves_text_that_looks_like_one() -> None:
