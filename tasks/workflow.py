@@ -30,7 +30,8 @@ from pipeline.config import Selection
 from pipeline.model import Article, Book, BookMeta, Chapter, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
 from pipeline.reuse import Reuse
-from pipeline.source import IMAGE_MAGIC, read_images, read_inside, read_sources
+from pipeline.media import sniff
+from pipeline.source import read_images, read_inside, read_sources
 from pipeline.source import digest as source_digest
 
 from . import memo, store
@@ -335,9 +336,9 @@ class AssembleBook(_Cached):
         references += cited
         meta = BookMeta(**self.plan.meta)
         cover = read_inside(folder, meta.cover) if meta.cover else None
-        if meta.cover and (cover is None or not cover.startswith(IMAGE_MAGIC)):
-            problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG or "
-                                                           "GIF file in the source folder: a cover is drawn instead"))
+        if meta.cover and (cover is None or sniff(cover) is None):
+            problems.append(Problem(meta.cover, "warning", "the cover named in book.toml is not a PNG, JPEG, GIF "
+                                                           "or WebP file in the source folder: a cover is drawn instead"))
             cover = None
         reuse = self.kept("book", self.plan.code)  # chapters an edit leaves as they were
         book = assemble_book(fragments, redirects, images, meta, problems, Selection(**self.plan.selection),
