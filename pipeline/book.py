@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import unicodedata
 import uuid
 
 from urllib.parse import quote, unquote
@@ -17,6 +16,7 @@ from .model import Article, BibEntry, Book, BookMeta, Chapter, Fragment, Part, P
 from .leftovers import KINDS
 from .reuse import Reuse
 from .sanitize import parse_fragment, to_xhtml
+from .text import fold
 from .titles import normalize_title, slugify, unique
 
 __all__ = ["assemble_book", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
@@ -30,9 +30,7 @@ _WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
 
 def title_sort_key(title: str) -> tuple[str, str]:
     """Sort titles as a reader expects: diacritics and case do not count."""
-    folded = unicodedata.normalize("NFKD", title)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
-    return folded, title
+    return fold(title), title
 
 
 def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:

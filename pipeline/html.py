@@ -6,7 +6,6 @@ import html
 import json
 import re
 import string
-import unicodedata
 from array import array
 from bisect import insort
 from collections import defaultdict
@@ -16,27 +15,21 @@ from operator import sub
 
 from lxml import html as lxml_html
 
+from .media import media_type
 from .model import Book, Chapter, Part, owner_of
 from .render import (TEMPLATES, back_matter, body_matter, contents, environment, render_chapter, render_part,
                      rewrite_images)
 from .reuse import Reuse
+from .text import TAG as _TAG, fold_search as fold
 
-__all__ = ["build_html", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index"]
+__all__ = ["build_html", "fold", "search_units", "search_index"]
 
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}  # SVG: the PDF's formulas
 
 # A word is a run of letters and digits, as `[\p{L}\p{N}]+` in book.js.
 _WORD = re.compile(r"[^\W_]+")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_TAG = re.compile(r"<[^>]*>")
 _SECTIONS = "\x00sections\x00"  # where the page's sections go: no text or template holds a NUL
 _BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
-
-
-def media_type(name: str) -> str:
-    """Return the media type of an image by its name."""
-    return MEDIA_TYPES.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
 def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
@@ -71,15 +64,6 @@ def build_html(book: Book, reuse: Reuse | None = None) -> bytes:
         return rewrite_images(section.decode("utf-8"), data_uri).encode("utf-8") if b"<img " in section else section
 
     return b"".join([head, *(with_images(section) + b"\n" for section in sections), tail])
-
-
-def fold(text: str) -> str:
-    """Fold text for search: compatibility-decompose, drop accents and other marks, lower-case."""
-    if not text.isascii():  # ASCII has nothing to decompose; translate() is slow even with nothing to do
-        text = unicodedata.normalize("NFKD", text)
-        marks = {ord(c): None for c in set(text) if unicodedata.category(c)[0] == "M"}
-        text = text.translate(marks) if marks else text
-    return text.lower()
 
 
 def _text(markup: str) -> str:
