@@ -1,6 +1,6 @@
 """Stage 1: undo the export's damage, one page at a time (pure functions).
 
-The export dialect is described in the README: wikilinks exported as raw
+The export dialect is described in docs/input.md: wikilinks exported as raw
 ``"<a href="Page.md" class="wikilink">"text</a>`` with stray quotes, note
 definitions at the end of the page, category links, redirect pages and
 MediaWiki markup pandoc did not convert.
