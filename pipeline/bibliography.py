@@ -34,12 +34,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .cite.merge import families, fold, group, year_of
+from .cite.merge import families, group, year_of
 from .cite.parse import as_written, public
 from .citations import CiteItem, parse_note_sources
-from .convert import PandocError
+from .pandoc import PandocError
 from .csl import cite_text, citeproc, linkable
 from .model import BibEntry, Chapter, Citation, Note, Problem
+from .text import TAG, fold_words as fold, plain, plain_md, title_key
 from .titles import unique
 
 __all__ = ["compile_bibliography", "bibliography_json", "kind_of", "sort_key", "format_html", "BIBLIOGRAPHY_ID"]
@@ -47,7 +48,6 @@ __all__ = ["compile_bibliography", "bibliography_json", "kind_of", "sort_key", "
 BIBLIOGRAPHY_ID = "bibliography"
 _KIND_ORDER = {"work": 0, "web": 1, "unparsed": 2}
 _WEB_TYPES = {"webpage", "post", "post-weblog"}
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -191,19 +191,14 @@ def _url_only(item: dict) -> bool:
 
 def sort_key(item: dict) -> tuple[str, ...]:
     """Collation key: first author (surname first), else site, else title; then title and year, folded."""
-    title = _plain(item.get("title"))
+    title = plain(item.get("title"))
     names = item.get("author") or item.get("editor") or []
     given = ""
     if names and isinstance(names, list) and isinstance(names[0], dict):
         given = fold(names[0].get("given", ""))
     fam = families(item)
-    lead = fam[0] if fam else fold(_plain(item.get("container-title"))) or _fold_title(title)
-    return (_fold_title(lead), given, _fold_title(title), year_of(item), fold(item.get("URL", "")))
-
-
-def _fold_title(text: str) -> str:
-    words = fold(text).split(" ", 1)
-    return words[1] if len(words) == 2 and words[0] in ("the", "a", "an") else " ".join(words)
+    lead = fam[0] if fam else fold(plain(item.get("container-title"))) or title_key(title)
+    return (title_key(lead), given, title_key(title), year_of(item), fold(item.get("URL", "")))
 
 
 def _names_html(names: list) -> str:
@@ -211,7 +206,7 @@ def _names_html(names: list) -> str:
     for n, name in enumerate(names):
         if not isinstance(name, dict):
             continue
-        family, given = _plain(name.get("family")) or _plain(name.get("literal")), _plain(name.get("given"))
+        family, given = plain(name.get("family")) or plain(name.get("literal")), plain(name.get("given"))
         shown.append(f"{family}, {given}" if n == 0 and given else f"{given} {family}".strip())
     text = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + ", and " + shown[-1] if shown else ""
     return html.escape(text)
@@ -219,14 +214,14 @@ def _names_html(names: list) -> str:
 
 def _end(text: str) -> str:
     """Close a bibliography element with a period unless it already ends in one."""
-    bare = _TAG.sub("", text).rstrip("”’)")
+    bare = TAG.sub("", text).rstrip("”’)")
     return text if not bare or bare.endswith((".", "?", "!")) else text + "."
 
 
 def format_html(item: dict) -> str:
     """A built-in author-date entry in HTML (when citeproc cannot run); an unparsed item as written."""
     if item.get("_unparsed"):
-        text = html.escape(_plain_md(item.get("_raw") or item.get("note") or item.get("title", "")))
+        text = html.escape(plain_md(item.get("_raw") or item.get("note") or item.get("title", "")))
         text = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
         return re.sub(r"(?<![\w*])\*([^*]+)\*(?![\w*])", r"<i>\1</i>", text)
     if _url_only(item):  # a bare link is its address, a link in every format
@@ -236,31 +231,20 @@ def format_html(item: dict) -> str:
     parts = [_end(_names_html(names)) if names else ""]
     if names and item.get("editor") and not item.get("author"):
         parts[0] = parts[0].rstrip(".") + (", eds." if len(names) > 1 else ", ed.")
-    title = html.escape(_plain(item.get("title")))
+    title = html.escape(plain(item.get("title")))
     parts.append(_end(html.escape(year_of(item) or "n.d")))
     web = item.get("type") in _WEB_TYPES or item.get("container-title")
     if title:
         parts.append(f"“{_end(title)}”" if web else _end(f"<i>{title}</i>"))
     if item.get("container-title"):
-        parts.append(_end(f"<i>{html.escape(_plain(item['container-title']))}</i>"))
-    place, publisher = _plain(item.get("publisher-place")), _plain(item.get("publisher"))
+        parts.append(_end(f"<i>{html.escape(plain(item['container-title']))}</i>"))
+    place, publisher = plain(item.get("publisher-place")), plain(item.get("publisher"))
     if place or publisher:
         parts.append(_end(html.escape(": ".join(x for x in (place, publisher) if x))))
     if item.get("URL"):
         url = html.escape(str(item["URL"]), quote=True)
         parts.append(_end(f'<a href="{url}">{url}</a>'))
     return " ".join(p for p in parts if p)
-
-
-def _plain(value: object) -> str:
-    """A CSL rich-text field as plain text (CSL-JSON allows a few HTML tags)."""
-    return " ".join(html.unescape(_TAG.sub("", str(value or ""))).split())
-
-
-def _plain_md(text: str) -> str:
-    """Markdown links as their text, escapes undone."""
-    text = re.sub(r"\[([^\]]*)\]\([^)\s]*\)", r"\1", str(text))
-    return " ".join(re.sub(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])", r"\1", text).split())
 
 
 def bibliography_json(entries: list[BibEntry]) -> bytes:

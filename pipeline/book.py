@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 import uuid
 
 from dataclasses import replace
@@ -18,6 +17,7 @@ from .model import (Article, BibEntry, Book, BookMeta, Chapter, Each, Fragment, 
                     image_names)
 from .leftovers import KINDS
 from .sanitize import parse_fragment, to_xhtml
+from .text import fold
 from .titles import normalize_title, slugify, unique
 
 __all__ = ["assemble_book", "resolve_chapter", "compile_notes", "Resolved", "Compiled", "select", "group_parts", "title_sort_key", "fill_meta", "wiki_url", "SOURCES_ID",
@@ -31,9 +31,7 @@ _WIKI_HREF = re.compile(r'href="wiki:([^"]*)"')
 
 def title_sort_key(title: str) -> tuple[str, str]:
     """Sort titles as a reader expects: diacritics and case do not count."""
-    folded = unicodedata.normalize("NFKD", title)
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
-    return folded, title
+    return fold(title), title
 
 
 def fill_meta(meta: BookMeta, source_date: str) -> BookMeta:

@@ -14,20 +14,18 @@ group by their initial letter.
 """
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .model import Chapter, Each, IndexEntry, each, owner_of
+from .text import fold, plain
 
 __all__ = ["INDEX_ID", "MAX_TERM_WORDS", "index_entries", "gather_entries", "index_groups", "term_key"]
 
 INDEX_ID = "book-index"
 MAX_TERM_WORDS = 6  # a longer link text is a phrase of its sentence, not a term a reader looks up
 _LINK = re.compile(r'<a href="#([^"]+)">(.*?)</a>', re.S)  # resolved wikilinks: nothing but an href
-_TAG = re.compile(r"<[^>]*>")
 _POSSESSIVE = re.compile(r"[’']s$")
 _LEAD = re.compile(r"^[\W_]+")
 
@@ -37,9 +35,7 @@ _TITLE, _ALIAS, _CATEGORY, _LINK_TEXT = range(4)
 
 def term_key(text: str) -> str:
     """Fold a term for comparing and sorting: no accents, no case, single spaces."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
+    return " ".join(fold(text).split())
 
 
 @dataclass
@@ -115,7 +111,7 @@ def gather_entries(heads: list[tuple[str, str, list[str], list[str], list[str], 
 
 def _link_term(inner: str) -> str:
     """Return a link's text as an index term, or "" when it is not one (a phrase, a number, a URL)."""
-    text = " ".join(html.unescape(_TAG.sub("", inner)).split())
+    text = plain(inner)
     text = _POSSESSIVE.sub("", text).strip() or text  # "Marx's" is indexed under "Marx"
     if len(text.split()) > MAX_TERM_WORDS or not any(c.isalpha() for c in text) or "://" in text:
         return ""

@@ -1,6 +1,6 @@
 """Stage 1: undo the export's damage, one page at a time (pure functions).
 
-The export dialect is described in the README: wikilinks exported as raw
+The export dialect is described in docs/input.md: wikilinks exported as raw
 ``"<a href="Page.md" class="wikilink">"text</a>`` with stray quotes, note
 definitions at the end of the page, category links, redirect pages and
 MediaWiki markup pandoc did not convert.
@@ -21,9 +21,8 @@ from .model import Article, Problem, SourceFile
 from .namespaces import Namespaces, image_option_pattern, namespaces
 from .titles import normalize_title, title_from_filename
 
-__all__ = ["decode", "clean_article", "read_article", "IMAGE_SUFFIXES"]
+__all__ = ["decode", "clean_article", "read_article"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 # A wikilink element. The stray quote before `<a` is an artefact; when it is
 # there, so is the one before the link text ((?(1)") removes exactly that one).

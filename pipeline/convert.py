@@ -1,20 +1,14 @@
 """Stage 2: Markdown to sanitised XHTML fragments, many articles per pandoc run.
 
-Starting pandoc costs tens of milliseconds, so a whole chunk of articles (and
-their notes) goes through one process, separated by split tokens made of
-letters and digits only: such a token survives every Markdown context
-verbatim, even one an unclosed code fence swallowed. If a token still goes
-missing, the chunk falls back to one process per article, so one odd page
-can never garble its neighbours.
+A whole chunk of articles (and their notes) goes through one pandoc process
+(`pipeline.pandoc.run_segments`: split tokens between them, one run per
+segment if a token goes missing); an article one of whose parts pandoc
+cannot convert becomes a chapter holding its title and saying so.
 """
 from __future__ import annotations
 
-import re
-import secrets
-import subprocess
 from collections import Counter
 
-import pypandoc
 from lxml import etree
 
 from .citations import parse_note_sources
@@ -22,20 +16,15 @@ from .language import detect_language, namespace_hints
 from .leftovers import describe, drop_local_links, fit_table_columns, repair_nesting, scrub_tree
 from .math import prepare_math
 from .model import Article, Fragment, Note, Problem, Section
+from .pandoc import PandocError, run_segments
 from .sanitize import parse_fragment, sanitize, to_xhtml
 from .titles import slugify, unique
 
-__all__ = ["convert_articles", "chapter_id_for", "run_pandoc", "PandocError", "PANDOC_LIMITS"]
-
-# Pandoc's own guards: no file or network access, bounded memory and time.
-PANDOC_LIMITS = {"memory": "1500m", "seconds_per_mb": 60.0, "min_seconds": 30.0}
+__all__ = ["convert_articles", "chapter_id_for"]
 # GFM's math ($`…`$ and ```math blocks) becomes MathML: the GFM reader wants both math extensions
 # for it, and the export escapes a literal dollar (\$), so a price never reads as a formula.
 _READER = "gfm-emoji"
-
-
-class PandocError(RuntimeError):
-    """pandoc failed, timed out or ran out of its memory allowance."""
+_ARGS = ["-f", _READER, "-t", "html5", "--mathml"]
 
 
 def chapter_id_for(title: str) -> str:
@@ -49,68 +38,25 @@ def convert_articles(articles: list[Article]) -> list[Fragment]:
     for article in articles:
         segments.append(article.markdown)
         segments.extend(article.notes.values())
-    try:
-        outputs = _pandoc_batch(segments)
-    except PandocError:
-        outputs = None
-    if outputs is None:
-        return [_convert_alone(a) for a in articles]
+    outputs = run_segments(_ARGS, segments)
     fragments = []
     position = 0
     for article in articles:
         count = 1 + len(article.notes)
-        fragments.append(_fragment(article, outputs[position:position + count]))
+        parts = outputs[position:position + count]
         position += count
+        error = next((part for part in parts if isinstance(part, PandocError)), None)
+        fragments.append(_fragment(article, parts) if error is None else _failed(article, error))
     return fragments
 
 
-def _convert_alone(article: Article) -> Fragment:
-    """Convert one article, each part in its own run; a failure leaves a chapter that says so."""
-    try:
-        outputs = [_pandoc(segment) for segment in [article.markdown, *article.notes.values()]]
-    except PandocError as err:
-        failed = Article(file=article.file, title=article.title, categories=article.categories,
-                         problems=[*article.problems, Problem(
-                             article.file, "error", f"pandoc could not convert it ({err}); "
-                             "the chapter holds only its title")])
-        return _fragment(failed, [""])
-    return _fragment(article, outputs)
-
-
-def _pandoc_batch(segments: list[str]) -> list[str] | None:
-    """Run pandoc once over all segments; None when the split tokens do not survive."""
-    token = f"WBSPLIT{secrets.token_hex(6)}N"
-    html = _pandoc("".join(f"{segment}\n\n{token}{i}\n\n" for i, segment in enumerate(segments)))
-    # Only a token that stands as its own paragraph counts: one inside a code
-    # block or raw HTML means the segment before it did not end where it should.
-    parts = re.split(rf"<p>{token}(\d+)</p>\n?", html)
-    if parts[1::2] != [str(i) for i in range(len(segments))]:
-        return None
-    return parts[0::2][:len(segments)]
-
-
-def _pandoc(markdown: str) -> str:
-    """Return pandoc's HTML for `markdown`."""
-    return run_pandoc(["-f", _READER, "-t", "html5", "--mathml"], markdown)
-
-
-def run_pandoc(args: list[str], text: str, size: int | None = None) -> str:
-    """Run pandoc over `text`, sandboxed and bounded in memory and time; return its output."""
-    size_mb = (len(text.encode("utf-8")) if size is None else size) / 1e6
-    timeout = max(PANDOC_LIMITS["min_seconds"], PANDOC_LIMITS["seconds_per_mb"] * size_mb)
-    # Heap settings measured on this export: pandoc's built-in 64 MB start costs a small page
-    # a third of its run in page faults, and a 128 MB old generation halves the major collections.
-    command = [pypandoc.get_pandoc_path(), "--sandbox", "--wrap=none", *args,
-               "+RTS", f"-M{PANDOC_LIMITS['memory']}", "-H1m", "-O128m", "-RTS"]
-    try:
-        done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as err:
-        raise PandocError(f"timed out after {timeout:.0f} s") from err
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise PandocError(message[-1] if message else f"exit status {done.returncode}")
-    return done.stdout.decode("utf-8")
+def _failed(article: Article, err: PandocError) -> Fragment:
+    """A chapter that holds only the article's title and says why."""
+    failed = Article(file=article.file, title=article.title, categories=article.categories,
+                     problems=[*article.problems, Problem(
+                         article.file, "error", f"pandoc could not convert it ({err}); "
+                         "the chapter holds only its title")])
+    return _fragment(failed, [""])
 
 
 # What an empty note says instead of a bare number: the export dropped its citation template.

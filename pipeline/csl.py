@@ -32,7 +32,7 @@ from urllib.parse import quote
 from lxml import etree, html as lxml_html
 
 from .citations import CiteItem, citation_items as _items, parse_citation
-from .convert import PandocError, run_pandoc
+from .pandoc import PandocError, run_pandoc
 from .sanitize import parse_fragment, sanitize, to_xhtml
 
 __all__ = ["CiteItem", "ReferencesError", "citeproc", "format_entries", "load_references", "linkable",

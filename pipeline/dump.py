@@ -36,6 +36,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 from mwxml.element_iterator import ElementIterator, EventPointer
 from mwxml.errors import MalformedXML
 
+from .text import name_key
+
 __all__ = ["DumpError", "SiteInfo", "DumpPage", "Dump", "is_dump", "DUMP_SUFFIXES", "CANONICAL_NAMESPACES"]
 
 DUMP_SUFFIXES = (".xml", ".xml.bz2", ".xml.gz")
@@ -73,7 +75,7 @@ class SiteInfo:
 
     def namespace_of(self, prefix: str) -> int | None:
         """The id of the namespace a title prefix names (localised, canonical or alias), else None."""
-        key = " ".join(prefix.replace("_", " ").split()).casefold()
+        key = name_key(prefix)
         if not key:
             return None
         for number, name in self.namespaces.items():

@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .bibliography import BIBLIOGRAPHY_ID
 from .book import title_sort_key
-from .html import media_type
+from .media import IMAGE_SUFFIXES, media_type, sniff
 from .bookindex import INDEX_ID
 from .model import Book, BookMeta, Chapter, Each, Part, each, owner_of
 from .render import (INDEX_TITLE, TEMPLATES, TocEntry, back_matter, body_matter, contents, environment,
@@ -43,7 +43,7 @@ __all__ = ["build_epub", "epub_document", "write_package", "draw_cover", "cover_
 MAX_SUBJECTS = 12  # dc:subject entries: enough to shelve the book, not a category dump
 NO_AUTHOR = "Wiki contributors"  # who wrote the text when the user names nobody: honest, not "wikibind"
 _DOS_DATE = 1 << 5 | 1  # 1980-01-01 (time 00:00): zip's earliest date, the same at every build
-_PACKED_ALREADY = {".png", ".jpg", ".jpeg", ".gif", ".webp"}  # deflate gains nothing on these: stored
+_PACKED_ALREADY = set(IMAGE_SUFFIXES)  # deflate gains nothing on these: stored
 _PACKAGE = "EPUB"  # folder of the package inside the zip (ebooklib's FOLDER_NAME)
 _XHTML = "application/xhtml+xml"
 _EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -337,14 +337,9 @@ def _draw_lines(draw: ImageDraw.ImageDraw, font: ImageFont.FreeTypeFont, lines: 
 
 def cover_format(data: bytes) -> tuple[str, str]:
     """Return (extension, media type) of a cover image; ValueError unless every EPUB reader must show it."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png", "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg", "image/jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif", "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp", "image/webp"
+    found = sniff(data)
+    if found is not None:
+        return found.extensions[0][1:], found.media_type
     raise ValueError("the cover must be a PNG, JPEG, GIF or WebP image")
 
 

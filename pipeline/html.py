@@ -6,7 +6,6 @@ import html
 import json
 import re
 import string
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache, lru_cache
@@ -14,27 +13,21 @@ from operator import sub
 
 from lxml import html as lxml_html
 
+from .media import media_type
 from .model import BibEntry, Book, Chapter, Each, Part, each, owner_of
 from .render import (TEMPLATES, TocEntry, back_matter, body_matter, contents, environment, render_chapter,
                      render_part, rewrite_images)
+from .text import TAG as _TAG, fold_search as fold
 
-__all__ = ["build_html", "html_chapter", "html_toc", "MEDIA_TYPES", "media_type", "fold", "search_units", "search_index",
-           "chapter_words", "entry_words"]
+__all__ = ["build_html", "html_chapter", "html_toc", "fold", "search_units", "search_index", "chapter_words",
+           "entry_words"]
 
-MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-               ".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml"}  # SVG: the PDF's formulas
 
 # A word is a run of letters and digits, as `[\p{L}\p{N}]+` in book.js.
 _WORD = re.compile(r"[^\W_]+")
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_TAG = re.compile(r"<[^>]*>")
 _SECTIONS = "\x00sections\x00"  # where the page's sections go: no text or template holds a NUL
 _BASE64 = string.ascii_uppercase + string.ascii_lowercase + string.digits + "+/"
-
-
-def media_type(name: str) -> str:
-    """Return the media type of an image by its name."""
-    return MEDIA_TYPES.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
 
 
 def build_html(book: Book, each: Each = each) -> bytes:
@@ -75,15 +68,6 @@ def html_chapter(chapter: Chapter) -> bytes:
 def html_toc(tree: list[TocEntry]) -> str:
     """The contents of the one-file HTML."""
     return environment().get_template("html/toc.html.j2").render(entries=tree)
-
-
-def fold(text: str) -> str:
-    """Fold text for search: compatibility-decompose, drop accents and other marks, lower-case."""
-    if not text.isascii():  # ASCII has nothing to decompose; translate() is slow even with nothing to do
-        text = unicodedata.normalize("NFKD", text)
-        marks = {ord(c): None for c in set(text) if unicodedata.category(c)[0] == "M"}
-        text = text.translate(marks) if marks else text
-    return text.lower()
 
 
 def _text(markup: str) -> str:

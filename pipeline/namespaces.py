@@ -16,6 +16,8 @@ space); so does this table.
 from __future__ import annotations
 
 import re
+
+from .text import name_key
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -131,7 +133,7 @@ class Namespaces:
         prefix, colon, rest = title.partition(":")
         if not colon:
             return "", title
-        key = _key(prefix)
+        key = name_key(prefix)
         if key in self.custom:
             return self.custom[key], rest.strip()
         for kind, names in (("category", self.category), ("file", self.file), ("media", self.media)):
@@ -143,19 +145,14 @@ class Namespaces:
         return "", title
 
 
-def _key(prefix: str) -> str:
-    """Namespace names compare case-insensitively, `_` and space alike."""
-    return " ".join(prefix.replace("_", " ").split()).casefold()
-
-
 @lru_cache(maxsize=32)
 def namespaces(custom: tuple[tuple[str, str], ...] = ()) -> Namespaces:
     """The table of every language above, with `[links] namespaces` of book.toml added ((prefix, kind) pairs)."""
     def names(number: int) -> frozenset[str]:
-        return frozenset(_key(n) for table in _NAMES.values() for n in table[number])
+        return frozenset(name_key(n) for table in _NAMES.values() for n in table[number])
 
     return Namespaces(category=names(CATEGORY), file=names(FILE), media=names(MEDIA),
-                      redirect_words=_REDIRECT_WORDS, custom={_key(p): k for p, k in custom})
+                      redirect_words=_REDIRECT_WORDS, custom={name_key(p): k for p, k in custom})
 
 
 @lru_cache(maxsize=1)

@@ -13,14 +13,15 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
-from .clean import IMAGE_SUFFIXES
+from .media import IMAGE_FORMATS, IMAGE_SUFFIXES, sniff
 from .model import Problem, SourceFile
 
-__all__ = ["IMAGE_MAGIC", "list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
+__all__ = ["list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
            "MAX_ARTICLE_BYTES"]
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024  # larger pages are refused, not converted
-IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+_READABLE = [f.name for f in IMAGE_FORMATS if f.magic is not None]
+_FORMAT_NAMES = ", ".join(_READABLE[:-1]) + " or " + _READABLE[-1]  # "PNG, JPEG, GIF or WebP"
 
 
 def digest(*parts: bytes | str) -> str:
@@ -116,8 +117,8 @@ def read_images(source_dir: Path) -> tuple[dict[str, bytes], list[Problem]]:
         except OSError as err:
             problems.append(Problem(name, "warning", f"image cannot be read ({err.strerror or err})"))
             continue
-        if not (data.startswith(IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")):
-            problems.append(Problem(name, "warning", "not an image (its content is no PNG, JPEG, GIF or WebP)"))
+        if sniff(data) is None:
+            problems.append(Problem(name, "warning", f"not an image (its content is no {_FORMAT_NAMES})"))
             continue
         images[name] = data
     return images, problems

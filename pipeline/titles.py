@@ -6,6 +6,8 @@ import html
 import re
 import unicodedata
 
+from .text import fold_ascii
+
 __all__ = ["normalize_title", "title_from_filename", "slugify", "unique"]
 
 _SPACES = re.compile(r"[\s_]+")
@@ -36,8 +38,7 @@ def title_from_filename(name: str) -> str:
 
 def slugify(text: str) -> str:
     """Return an ASCII id fragment for `text`; a short hash when nothing is left."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", fold_ascii(text)).strip("-")
     if slug:
         return slug[:80].rstrip("-")
     return "h" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:8] if text else ""

@@ -46,10 +46,11 @@ import mwparserfromhell as mwp
 from mwparserfromhell.nodes import Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text, Wikilink
 from mwparserfromhell.wikicode import Wikicode
 
-from .convert import PandocError, run_pandoc
 from .dump import SiteInfo
 from .model import Article, Problem
 from .namespaces import is_image_option, namespaces
+from .pandoc import PandocError, run_segments
+from .text import name_key, plain
 from .titles import normalize_title
 
 __all__ = ["WikiPage", "convert_pages", "citation_item", "is_citation", "file_key", "MAX_WIKITEXT_BYTES"]
@@ -137,7 +138,7 @@ def is_citation(name: str) -> bool:
 
 def _fold(name: str) -> str:
     """A template or parameter name as compared: spaces, case, underscores, a Template: prefix ignored."""
-    name = " ".join(name.replace("_", " ").split()).casefold()
+    name = name_key(name)
     return name.split(":", 1)[1].strip() if name.startswith(("template:", "vorlage:", "modèle:")) else name
 
 
@@ -154,8 +155,7 @@ def _plain(value: Wikicode | str) -> str:
     except (ValueError, IndexError):
         text = str(code)
     text = re.sub(r"'{2,}", "", text)
-    text = re.sub(r"<[^>]{0,200}>", "", text)  # tags strip_code leaves (<br>, <small>)
-    return " ".join(html.unescape(text).split())
+    return plain(text)  # and the tags strip_code leaves (<br>, <small>)
 
 
 def _params(template: Template) -> dict[str, str]:
@@ -995,28 +995,15 @@ def _pandoc_batch(segments: list[tuple[str, str]]) -> list[str]:
 
 def _pandoc_kind(kind: str, segments: list[str]) -> list[str]:
     """MediaWiki to `kind` for every segment, in one pandoc run (one run each if a split token goes missing)."""
-    if not segments:
-        return []
-    writer = "gfm" if kind == "gfm" else "html5"
-    token = f"WBSPLIT{secrets.token_hex(6)}N"
-    try:
-        out = run_pandoc(["-f", "mediawiki", "-t", writer],
-                         "".join(f"{s}\n\n{token}{i}\n\n" for i, s in enumerate(segments)))
-        pattern = rf"(?m)^{token}(\d+)\n?" if kind == "gfm" else rf"<p>{token}(\d+)</p>\n?"
-        parts = re.split(pattern, out)
-        if parts[1::2] == [str(i) for i in range(len(segments))]:
-            return [p.strip("\n") for p in parts[0::2][:len(segments)]]
-    except PandocError:
-        pass
-    return [_pandoc_one(writer, s) for s in segments]
+    outputs = run_segments(["-f", "mediawiki", "-t", "gfm" if kind == "gfm" else "html5"], segments,
+                           "markdown" if kind == "gfm" else "html")
+    return [_as_text(kind, s) if isinstance(out, PandocError) else out.strip("\n") for s, out in zip(segments, outputs)]
 
 
-def _pandoc_one(writer: str, segment: str) -> str:
-    try:
-        return run_pandoc(["-f", "mediawiki", "-t", writer], segment).strip("\n")
-    except PandocError:
-        text = _plain(segment)  # what pandoc could not read, as text rather than nothing
-        return _md(text) if writer == "gfm" else html.escape(text, quote=False)
+def _as_text(kind: str, segment: str) -> str:
+    """What pandoc could not read, as text rather than nothing."""
+    text = _plain(segment)
+    return _md(text) if kind == "gfm" else html.escape(text, quote=False)
 
 
 def _html_block(markup: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 import jinja2
 import luigi
 
-from pipeline.config import Config, parse_config
+from pipeline.config import KEYS, Config, paper_name, parse_config
 from pipeline.leftovers import describe
 from pipeline.model import Book
 from pipeline.render import environment
@@ -47,9 +47,9 @@ _STAGE_OF = {"CleanChunk": "clean", "ConvertChunk": "convert", "AssembleBook": "
 
 
 def load_config(source: Path, path: str | None, title: str | None, csl: str | None = None,
-                paper: str | None = None, duplex: bool = False, crop_marks: bool = False,
+                paper: str | None = None, duplex: bool | None = None, crop_marks: bool | None = None,
                 volume_pages: int | None = None) -> Config:
-    """Read book.toml (or --config FILE); command-line options win over it."""
+    """Read book.toml (or --config FILE); command-line options given (not None) win over it."""
     if path:
         try:
             data = Path(path).read_bytes()
@@ -63,11 +63,11 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
     if title:
         config.meta.title = title
     if paper:
-        config.pdf["paper"] = paper
-    if duplex:
-        config.pdf["duplex"] = True
-    if crop_marks:
-        config.pdf["crop_marks"] = True
+        config.pdf["paper"] = paper_name(paper) or _bad_paper(paper)
+    if duplex is not None:
+        config.pdf["duplex"] = duplex
+    if crop_marks is not None:
+        config.pdf["crop_marks"] = crop_marks
     if volume_pages is not None:
         config.pdf["volume_pages"] = volume_pages
     if csl:
@@ -76,6 +76,10 @@ def load_config(source: Path, path: str | None, title: str | None, csl: str | No
         except (OSError, UnicodeDecodeError) as err:
             raise UsageError(f"{csl}: cannot read the CSL style ({err})") from err
     return config
+
+
+def _bad_paper(name: str) -> str:
+    raise UsageError(f"--paper {name} is not a paper size: {KEYS['pdf']['paper'][1]}")
 
 
 def publish(data: bytes, path: Path) -> bool:
@@ -386,11 +390,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--title", help="the book's title (overrides book.toml)")
     b.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     b.add_argument("--csl", help="format the bibliography in this CSL style (default: Chicago author-date)")
-    b.add_argument("--paper", choices=["a4", "letter", "a5", "trade"], help="PDF paper size (default: a4; trade is 6x9 in)")
-    b.add_argument("--duplex", action="store_true", help="PDF for two-sided print: chapters open on the right")
-    b.add_argument("--crop-marks", action="store_true", help="PDF with 3 mm bleed and crop marks, for a print shop")
+    # PDF options default to book.toml's [pdf] table, and to PdfOptions's defaults where it says nothing.
+    b.add_argument("--paper", help=f"PDF paper size: {KEYS['pdf']['paper'][1]} (default: [pdf] paper)")
+    b.add_argument("--duplex", action=argparse.BooleanOptionalAction,
+                   help="PDF for two-sided print: chapters open on the right (default: [pdf] duplex)")
+    b.add_argument("--crop-marks", action=argparse.BooleanOptionalAction,
+                   help="PDF with 3 mm bleed and crop marks, for a print shop (default: [pdf] crop_marks)")
     b.add_argument("--volume-pages", type=_pages, metavar="N",
-                   help="print the PDF in volumes of at most N pages (OUT/SLUG.vol1.pdf, ...)")
+                   help="print the PDF in volumes of at most N pages (OUT/SLUG.vol1.pdf, ...) "
+                        "(default: [pdf] volume_pages)")
     b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")

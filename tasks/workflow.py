@@ -28,6 +28,7 @@ from pipeline.convert import convert_articles
 from pipeline.config import Selection
 from pipeline.model import Article, Book, BookMeta, Fragment, Problem
 from pipeline.csl import ReferencesError, load_references
+from pipeline.media import sniff
 from pipeline.source import read_images, read_inside, read_sources
 
 from . import store
@@ -280,14 +281,10 @@ def _book_inputs(source: Path, plan: Plan) -> tuple[dict[str, bytes], list[dict]
                 problems.append(Problem(name, "error", f"references not used: {err}"))
     name = plan.meta.get("cover")
     cover = read_inside(folder, name) if name else None
-    if name:
-        from pipeline.epub import cover_format  # the one rule of what a cover may be
-
-        try:
-            cover_format(cover or b"")
-        except ValueError as err:
-            problems.append(Problem(name, "warning", f"{err}, in the source folder: a cover is drawn instead"))
-            cover = None
+    if name and (cover is None or sniff(cover) is None):
+        problems.append(Problem(name, "warning", "the cover named in book.toml is not a PNG, JPEG, GIF "
+                                                 "or WebP file in the source folder: a cover is drawn instead"))
+        cover = None
     return images, references, cover, problems
 
 

@@ -181,3 +181,19 @@ def test_book_toml_cover_is_used_or_reported(small: Path, tmp_path: Path) -> Non
     (small / "book.toml").write_text('[book]\ntitle = "Covered"\ncover = "../outside.png"\n', encoding="utf-8")
     built = build(small, tmp_path / "b", "--format", "epub")
     assert any(p["file"] == "../outside.png" and "drawn instead" in p["message"] for p in built.report["problems"])
+
+
+def test_pdf_options_come_from_the_command_line_then_book_toml_then_the_defaults(small: Path) -> None:
+    from tasks.cli import UsageError, load_config
+
+    assert load_config(small, None, None).pdf == {}  # nothing said: PdfOptions's own defaults hold
+    (small / "book.toml").write_text('[pdf]\nduplex = true\npaper = "letter"\n', encoding="utf-8")
+    assert load_config(small, None, None).pdf == {"duplex": True, "paper": "letter"}
+    args = ["build", str(small), "--no-duplex", "--crop-marks", "--paper", "6x9"]
+    from tasks.cli import parser
+
+    given = parser().parse_args(args)
+    assert load_config(small, None, None, None, given.paper, given.duplex, given.crop_marks).pdf == {
+        "duplex": False, "paper": "trade", "crop_marks": True}
+    with pytest.raises(UsageError, match="--paper b5 is not a paper size"):
+        load_config(small, None, None, paper="b5")

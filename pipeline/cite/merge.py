@@ -22,31 +22,15 @@ Rule (`group`), over every citation of a book at once:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
 
 from rapidfuzz import fuzz
+
+from ..text import ARTICLES, fold_words as fold, title_key
 
 __all__ = ["TITLE_SIMILARITY", "group", "fold", "families", "year_of", "url_key"]
 
 TITLE_SIMILARITY = 90.0
-_EXTRA = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "þ": "th", "ı": "i", "ð": "d",
-                        "ß": "ss", "&": " and "})
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Fold for comparison: no markup, punctuation, case or diacritics."""
-    text = unicodedata.normalize("NFKD", str(text or "").casefold().translate(_EXTRA))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
-def _fold_title(text: str) -> str:
-    words = fold(text).split(" ", 1)
-    return words[1] if len(words) == 2 and words[0] in ("the", "a", "an", "der", "die", "das", "le", "la",
-                                                         "les", "el", "los", "las") else " ".join(words)
 
 
 def families(item: dict) -> tuple[str, ...]:
@@ -87,7 +71,7 @@ def _strong(item: dict) -> list[str]:
     if item.get("ISBN"):
         isbn = "isbn:" + re.sub(r"[^0-9X]", "", str(item["ISBN"]).upper())
         # An ISBN names the whole book: two chapters of it are two works.
-        keys.append(isbn + ":" + _fold_title(item.get("title", "")) if item.get("type") == "chapter" else isbn)
+        keys.append(isbn + ":" + title_key(item.get("title", ""), ARTICLES) if item.get("type") == "chapter" else isbn)
     if item.get("URL"):
         keys.append("url:" + url_key(str(item["URL"])))
     return keys
@@ -142,7 +126,7 @@ def group(items: Sequence[dict]) -> list[int]:
             continue
         if not item.get("title"):
             continue
-        who, title, year = _who(item), _fold_title(item["title"]), year_of(item)
+        who, title, year = _who(item), title_key(item["title"], ARTICLES), year_of(item)
         for j, other_title, other_year in reps.get(who, []):
             if (year and other_year and year != other_year) or not title or not other_title:
                 continue

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from functools import lru_cache
 
+from ..text import MD_ESCAPE as _ESCAPE, fold_token as _fold
 from .lexicon import tags_of
 
 __all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url"]
@@ -40,7 +40,6 @@ _ISBN = re.compile(r"^(?:97[89][- ]?)?\d{1,5}[- ]?\d{1,7}[- ]?\d{1,7}[- ]?[\dXx]
 _YEAR = re.compile(r"^[(\[]?(1[5-9]\d\d|20\d\d)[a-z]?[)\].,:;]*$")
 _RANGE = re.compile(r"^\d+\s*[-–—]\s*\d+$")
 _ROMAN = re.compile(r"^(?=[mdclxvi])m*(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$", re.I)
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])")
 _OPEN = "([{\"“„«‘'*_"
 _CLOSE = ")]}\"”»’'*_.,;:!?"
 
@@ -81,11 +80,6 @@ def display(token: str) -> str:
     if "](" in token:
         token = LINK_END.sub("]", token)
     return _ESCAPE.sub(r"\1", token) if "\\" in token else token
-
-
-def _fold(word: str) -> str:
-    word = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in word if not unicodedata.combining(c))
 
 
 def _shape(word: str) -> str:

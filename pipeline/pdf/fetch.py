@@ -8,7 +8,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from ..html import media_type
+from ..media import media_type
 from ..render import TEMPLATES
 
 __all__ = ["BookFetcher", "IMAGE_SCHEME"]

@@ -15,7 +15,8 @@ from lxml import etree
 
 from pipeline.bibliography import bibliography_json, compile_bibliography, format_html
 from pipeline.citations import parse_note_sources
-from pipeline.convert import PandocError, convert_articles
+from pipeline.convert import convert_articles
+from pipeline.pandoc import PandocError
 from pipeline.csl import (CiteItem, ReferencesError, citeproc, format_entries, load_references,
                           mark_citations, parse_citation)
 from pipeline.model import Article, Chapter, Note

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -141,8 +143,8 @@ def test_selection_survives_the_task_layer() -> None:
     assert again == selection and isinstance(again.parts[0], PartSpec)
 
 
-def test_readme_table_is_the_schema() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_book_toml_reference_table_is_the_schema() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "book-toml.md").read_text(encoding="utf-8")
     assert schema_table() in readme
     for section, keys in SCHEMA.items():
         assert all(f"`{key}`" in schema_table() for key in keys), section
@@ -191,3 +193,23 @@ def test_links_namespaces_are_prefix_kind_pairs() -> None:
     assert [p.message for p in problems] == [
         "[links] namespaces: unknown kind 'bogus' (not category, file, media, drop): ignored",
         "[links] namespaces file should be a list of names, not 3: ignored"]
+
+
+def test_the_dataclasses_hold_the_defaults() -> None:
+    from pipeline.config import Config, pdf_default
+    from pipeline.pdf.options import PdfOptions
+
+    config, problems = parse_config(b"")
+    assert problems == [] and config == Config() and config.meta == BookMeta() and config.selection == Selection()
+    assert {key: pdf_default(key) for key in SCHEMA["pdf"]} == {
+        key: getattr(PdfOptions(), key) for key in SCHEMA["pdf"]}
+    assert SCHEMA["book"]["licence"][1] == BookMeta().rights and SCHEMA["links"]["namespaces"][:2] == (dict, {})
+
+
+def test_a_book_toml_without_pdf_options_does_not_load_the_pdf_builder() -> None:
+    # WeasyPrint takes a second to load: an EPUB-only build or a no-op rebuild should not pay for it.
+    code = ("import sys; from pipeline.config import parse_config; "
+            "parse_config(b'[book]\\ntitle = \"T\"\\n[contents]\\ndepth = 2\\n'); print('weasyprint' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "False"
