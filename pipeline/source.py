@@ -7,7 +7,6 @@ count.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from functools import lru_cache
@@ -16,21 +15,12 @@ from pathlib import Path
 from .media import IMAGE_FORMATS, IMAGE_SUFFIXES, sniff
 from .model import Problem, SourceFile
 
-__all__ = ["list_sources", "read_sources", "read_images", "image_paths", "read_inside", "digest",
+__all__ = ["list_sources", "read_sources", "read_images", "image_paths", "read_inside",
            "MAX_ARTICLE_BYTES"]
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024  # larger pages are refused, not converted
 _READABLE = [f.name for f in IMAGE_FORMATS if f.magic is not None]
 _FORMAT_NAMES = ", ".join(_READABLE[:-1]) + " or " + _READABLE[-1]  # "PNG, JPEG, GIF or WebP"
-
-
-def digest(*parts: bytes | str) -> str:
-    """Return a short content hash of `parts` (the identity of cached work)."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8") if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()[:20]
 
 
 def _inside(root: Path, path: Path) -> bool:

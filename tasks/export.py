@@ -21,11 +21,11 @@ from pathlib import Path
 
 from pipeline.dump import Dump, DumpError, SiteInfo
 from pipeline.model import Problem
-from pipeline.source import digest
 from pipeline.titles import normalize_title
 from pipeline.wikitext import WikiPage
 
 from . import store
+from .memo import digest
 
 __all__ = ["ExportListing", "list_export", "blob_path", "load_page", "ExportError", "listing_path"]
 
@@ -109,7 +109,7 @@ def _stream(path: Path, cache: Path, code: str) -> ExportListing:
                 if not name:
                     continue
                 if normalize_title(name) in compared:
-                    listing.problems.append(Problem(name, "warning", f"the export holds this page twice "
+                    listing.problems.append(Problem(name, "warning", "the export holds this page twice "
                                                                      "(by title); the first is used"))
                     continue
                 key = digest(code, "wikitext", name, page.sha1, site_key)

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline.source import digest
 
 from . import store
+from .memo import digest
 
 __all__ = ["FileHashes"]
 

@@ -25,10 +25,19 @@ from pipeline.model import Call
 
 from . import store
 
-__all__ = ["Memo", "digest_of", "entries"]
+__all__ = ["Memo", "digest", "digest_of", "entries"]
 
 T = TypeVar("T")
 _FOLDER = "memo"
+
+
+def digest(*parts: bytes | str) -> str:
+    """A short content digest of bytes and strings, in order (the name of a file's content, of a task's inputs)."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()[:20]
 
 
 def digest_of(value: object) -> str:

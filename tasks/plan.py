@@ -17,9 +17,10 @@ from pathlib import Path
 from pipeline.book import fill_meta
 from pipeline.config import Config
 from pipeline.render import TEMPLATES
-from pipeline.source import digest, image_paths, list_sources, read_inside
+from pipeline.source import image_paths, list_sources, read_inside
 
 from .hashes import FileHashes
+from .memo import digest
 from .workflow import REFERENCE_FILES, AssembleBook, BuildFormat, Plan
 
 __all__ = ["plan", "plan_book", "code_digest", "chunk_names", "folder_of", "hashes_path", "CHUNK_SIZE",
