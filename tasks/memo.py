@@ -56,7 +56,8 @@ def digest_of(value: object) -> str:
 
 def entries(cache: Path, names: Iterable[str]) -> set[Path]:
     """The files of the memo entries named `names` (as a task's `used` lists them)."""
-    return {Path(cache) / _FOLDER / f"{name}.pickle" for name in names}
+    folder = Path(cache) / _FOLDER
+    return {folder / f"{name}.pickle" for name in names}
 
 
 class Memo:
