@@ -379,7 +379,7 @@ def parser() -> argparse.ArgumentParser:
     """Return the argument parser of `wikibind`."""
     top = argparse.ArgumentParser(prog="wikibind", description="Turn a wiki's Markdown export into books.")
     commands = top.add_subparsers(dest="command", required=True)
-    b = commands.add_parser("build", help="build EPUB, PDF and one-file HTML from a wiki export")
+    b = argparse.ArgumentParser(add_help=False)  # the options of build, and of watch
     b.add_argument("source", nargs="?", default="examples",
                    help="folder of exported pages, or a MediaWiki XML export (.xml, .xml.bz2, .xml.gz) "
                         "(default: examples)")
@@ -403,9 +403,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    w = commands.add_parser("watch", help="build, then rebuild whenever the source folder changes")
-    for action in b._actions[1:]:  # the same options as build
-        w._add_action(action)
+    commands.add_parser("build", parents=[b], help="build EPUB, PDF and one-file HTML from a wiki export")
+    commands.add_parser("watch", parents=[b], help="build, then rebuild whenever the source folder changes")
     c = commands.add_parser("check", help="list the problems of a wiki export, building nothing")
     c.add_argument("source", nargs="?", default="examples",
                    help="folder of exported pages, or a MediaWiki XML export (default: examples)")
