@@ -113,7 +113,7 @@ def book_of(built) -> Book:
     from tasks import store
 
     (path,) = (built.out / ".cache" / "book").glob("*.pickle")
-    return store.load(path).unpack()
+    return store.load(path)
 
 
 # --- fast: markup and files, no rendering -------------------------------------------------
