@@ -3,7 +3,13 @@
 1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
    gives each a label (author, title, container-title, journal, publisher,
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
-   marginal probability of that label. Rules then tidy the labels
+   marginal probability of that label. Two models label it: one learnt from
+   wiki notes and reference lists together, one from reference lists alone
+   (`train`). The second never saw Markdown, links or commentary: it is asked
+   only about a note without Markdown that the first reads as at most a
+   quarter commentary, and its labelling is kept where it is the more
+   probable one (the sequence's probability) and takes no more of the note
+   for commentary. Rules then tidy the labels
    (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
    another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
@@ -53,25 +59,26 @@ import pycrfsuite
 from stdnum import isbn as _isbn
 from stdnum.exceptions import ValidationError
 
-from .tokens import LINK_END, display, features, link_url, prepare, tokenize
+from .tokens import LINK_END, display, features, has_markdown, link_url, prepare, tokenize
 
 __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", "public", "as_written",
            "parse_date", "split_names"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
+REF_MODEL = Path(__file__).parent / "model-ref.crfsuite"
 CONFIDENCE = 0.7
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
-_tagger: pycrfsuite.Tagger | None = None
+_taggers: dict[Path, pycrfsuite.Tagger] = {}
 
 
-def _get_tagger() -> pycrfsuite.Tagger:
-    global _tagger
-    if _tagger is None:
+def _get_tagger(path: Path = MODEL) -> pycrfsuite.Tagger:
+    tagger = _taggers.get(path)
+    if tagger is None:
         tagger = pycrfsuite.Tagger()
-        tagger.open(str(MODEL))
-        _tagger = tagger
-    return _tagger
+        tagger.open(str(path))
+        _taggers[path] = tagger
+    return tagger
 
 
 @dataclass
@@ -88,9 +95,19 @@ def label(text: str) -> Labelled:
     tokens = tokenize(prepare(text))[:_MAX_TOKENS]
     if not tokens:
         return Labelled([], [], [])
-    tagger = _get_tagger()
-    tagger.set(features(tokens))
+    feats = features(tokens)
+    tagger = _get_tagger(MODEL)
+    tagger.set(feats)
     labels = tagger.tag()
+    # The reference-list model never saw Markdown, links or commentary: it is asked only about a plain
+    # note that the wiki model reads as (nearly) all citation, and kept where it is the more sure.
+    if labels.count("note") * 4 <= len(labels) and not has_markdown(tokens):
+        ref = _get_tagger(REF_MODEL)
+        ref.set(feats)
+        ref_labels = ref.tag()
+        # each tagger keeps its own note, so only the labelling kept pays for its marginals
+        if ref.probability(ref_labels) > tagger.probability(labels) and ref_labels.count("note") <= labels.count("note"):
+            tagger, labels = ref, ref_labels
     probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
     return Labelled(tokens, _smooth(tokens, labels), probs)
 
@@ -185,9 +202,19 @@ def _end_name_list(shown: list[str], labels: list[str]) -> None:
     The last name is the one after "and" ("and Jitendra Malik.") or, in a list of one, the
     name that opens it ("Fabrice Bellard.", "Blest Gana, Alberto."); a word ending in a
     period there (not an initial, not "al." or "eds.") closes the list, and what the labeller
-    kept in the author's field after it is the title, when the title follows or is missing."""
+    kept in the author's field after it is the title, when the title follows or is missing.
+    A ditto mark ("———.", "______.": the author of the entry before) is a whole author."""
     for a, b in _runs(labels, "author"):
-        if b - a < 3 or (b < len(labels) and labels[b] != "title") or (b >= len(labels) and "title" in labels):
+        if b - a >= 2 and _DITTO.match(shown[a]) and "title" not in labels[:a]:
+            # "———. Baudolino. Milan: …": the dash stands for the author, the words after it are the title
+            k = a + 1
+            while k < b and not any(c.isalnum() for c in shown[k]):
+                k += 1  # "__________ ." : the stop is the mark's
+            if k < b and ("title" not in labels or labels[b:b + 1] == ["title"]):
+                labels[k:b] = ["title"] * (b - k)
+            continue
+        if b - a < 3 or (b < len(labels) and labels[b] != "title" and "title" in labels) \
+                or (b >= len(labels) and "title" in labels):
             continue
         words = [w.strip("*_") for w in shown[a:b]]
         for k in range(a + 1, b - 1):
@@ -500,8 +527,14 @@ def _one_name(name: str) -> dict | None:
     return {"family": family, "given": given} if given else {"family": family}
 
 
+_DITTO = re.compile(r"^\s*([-‐‑‒–—―_]{2,}|[—―])\s*[.,:;]?\s*$")
+
+
 def split_names(text: str) -> list[dict]:
     """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
+    m = _DITTO.match(text)
+    if m:  # "———." in a reference list: the author of the entry before, kept as written
+        return [{"literal": m.group(1)}]
     written = text.rstrip(" ,;:*_)")
     text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
     text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()

@@ -14,7 +14,7 @@ import pytest
 from pipeline.bibliography import compile_bibliography, sort_key
 from pipeline.cite.data import data_files, digest_files, read_file
 from pipeline.cite.parse import parse, parse_date, split_names
-from pipeline.cite.train import META, MODEL
+from pipeline.cite.train import META, MODEL, REF_MODEL
 from pipeline.citations import note_items, parse_note_sources
 from pipeline.model import Chapter, Note
 
@@ -412,7 +412,8 @@ def test_the_shipped_model_was_trained_on_these_data() -> None:
     assert (recorded["features"], recorded["params"], recorded["seed"]) == (tokens.FEATURES, train.PARAMS, train.SEED)
     assert recorded["synthetic"] == {"generator": synth.GENERATOR, "count": train.SYNTHETIC}
     assert (recorded["wiki_weight"], recorded["core_weight"]) == (train.WIKI_WEIGHT, train.CORE_WEIGHT)
-    assert MODEL.stat().st_size < 2_000_000
+    assert recorded["reference_model"] == {"data": train.REF_DATA, "sequences": len(read_file(data_files()[0]))}
+    assert MODEL.stat().st_size + REF_MODEL.stat().st_size < 2_000_000
 
 
 @pytest.mark.parametrize("text,title,container", [
@@ -563,3 +564,55 @@ def test_the_sentence_ahead_of_a_journal_name_is_the_title() -> None:
     # an abbreviated name keeps its words
     got = _rule(_title_out_of_journal, "Rivers./title Proc./journal Natl./journal Acad./journal Sci./journal 4./volume")
     assert got == ["title"] + ["journal"] * 4 + ["volume"]
+
+
+def test_a_ditto_mark_is_the_author_and_the_words_after_it_the_title() -> None:
+    from pipeline.cite.parse import _end_name_list
+    assert _rule(_end_name_list, "———./author Rivers./author Oslo:/location 2000./date") == \
+        ["author", "title", "location", "date"]
+    assert _rule(_end_name_list, "______/author ./author Rivers/author of/author Ice./author Oslo:/location") == \
+        ["author", "author", "title", "title", "title", "location"]
+    assert split_names("———.") == [{"literal": "———"}]
+    assert split_names("______.") == [{"literal": "______"}]
+
+
+def test_a_single_name_ends_before_an_untitled_rest() -> None:
+    from pipeline.cite.parse import _end_name_list
+    got = _rule(_end_name_list, "Lund,/author Tove./author Fjorde./author Bergen:/location Fagbok,/publisher 1981./date")
+    assert got == ["author", "author", "title", "location", "publisher", "date"]
+
+
+def _labellings(text: str) -> dict[str, tuple[float, list[str], list[float]]]:
+    """Each model's labelling of a note: its probability, labels and their marginals."""
+    from pipeline.cite import parse as P
+    from pipeline.cite.tokens import features, prepare, tokenize
+    tokens = tokenize(prepare(text))
+    out = {}
+    for name, path in (("wiki", P.MODEL), ("ref", P.REF_MODEL)):
+        tagger = P._get_tagger(path)
+        tagger.set(features(tokens))
+        labels = tagger.tag()
+        out[name] = (tagger.probability(labels), labels, [tagger.marginal(y, i) for i, y in enumerate(labels)])
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "Moreau, P. (1988) Remarks on the practice of field notes. Progress in Rural Studies, 9, 101-117.",
+    "Okafor, N. and Lind, P., On the regular structure of lattices, Journal of Discrete Forms 3 pp. 12-40 (1979).",
+])
+def test_a_plain_reference_takes_the_surer_models_labelling(text: str) -> None:
+    from pipeline.cite.parse import label
+    both = _labellings(text)
+    surer = max(both.values(), key=lambda x: x[0])
+    assert label(text).probs == surer[2]
+
+
+def test_the_reference_model_is_not_asked_about_commentary_or_markdown() -> None:
+    # a plain sentence stays commentary, an emphasised title stays the title, whichever model is surer
+    from pipeline.cite.parse import label
+    for text in ('The sailors demanded "soviets without Bolsheviks" in March 1921.',
+                 "Alexander Berkman, *The Bolshevik Myth* (1925)"):
+        assert label(text).probs == _labellings(text)["wiki"][2]
+    assert all(i.get("_unparsed") for i in parse('The sailors demanded "soviets without Bolsheviks" in March 1921.'))
+    (item,) = note_items("Alexander Berkman, *The Bolshevik Myth* (1925)")
+    assert item["title"] == "The Bolshevik Myth" and item["author"][0]["family"] == "Berkman"
