@@ -18,7 +18,9 @@
    between the names and the rest of an untitled reference is its title; an
    author list ends with its last name; a sentence ahead of a site's name is
    commentary; a title running past its full stop into a volume gives up its
-   journal, and the sentence ahead of a journal's name is the title's.
+   journal, and the sentence ahead of a journal's name is the title's; a
+   title does not end on a bare word before a lower-case one; "In" after the
+   title's full stop opens the container; a ditto mark ("———.") is an author.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -95,7 +97,7 @@ def label(text: str) -> Labelled:
     tokens = tokenize(prepare(text))[:_MAX_TOKENS]
     if not tokens:
         return Labelled([], [], [])
-    feats = features(tokens)
+    feats = pycrfsuite.ItemSequence(features(tokens))  # built once for both models
     tagger = _get_tagger(MODEL)
     tagger.set(feats)
     labels = tagger.tag()
@@ -169,6 +171,8 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _sentence_before_site(shown, labels)
     _journal_after_title(shown, labels)
     _title_out_of_journal(shown, labels)
+    _title_to_its_stop(shown, labels)
+    _in_starts_the_container(shown, labels)
     return labels
 
 
@@ -303,6 +307,48 @@ def _title_out_of_journal(shown: list[str], labels: list[str]) -> None:
                 if re.match(r"^(?:<[^>]+>|[\"“*_])*[A-Z]", shown[k + 1]):
                     labels[a:k + 1] = ["title"] * (k + 1 - a)
                 break
+
+
+_FIELD_END = re.compile(r"[.,;:?!][\"”’'»)\]*_]*$|[\"”’»)\]*_]$")
+_TITLE_GOES_ON = {"container-title", "journal", "note", "location", "publisher"}
+
+
+def _title_to_its_stop(shown: list[str], labels: list[str]) -> None:
+    """"The Inflection of the Verb in the Pyramid Texts, Bibliotheca …": a title does not end on a bare word
+    before a lower-case word; the field after it, up to its first stop or comma, is the title's.
+
+    Only for the first title, followed by one of the fields a title runs into (container, journal,
+    publisher, place, commentary), and only where that field has such a stop before any emphasis or
+    quotation marks set a work off in it."""
+    runs = _runs(labels, "title")
+    if not runs:
+        return
+    a, b = runs[0]
+    if b >= len(labels) or labels[b] not in _TITLE_GOES_ON or _FIELD_END.search(shown[b - 1]) or "](" in shown[b - 1]:
+        return
+    if not shown[b][:1].islower():
+        return  # "(Cambridge: …" after a bare word is the imprint, not more title
+    field = labels[b]
+    k = b
+    while k < len(labels) and labels[k] == field:
+        if _EM_OPEN.match(shown[k]) or shown[k][:1] in "\"“„«‘":
+            return  # "Introduction to *Selected Writings*": a work set off in the field is its own
+        if _FIELD_END.search(shown[k]):
+            labels[b:k + 1] = ["title"] * (k + 1 - b)
+            return
+        k += 1
+
+
+def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:
+    """"… Neolithic Wessex. In The Explanation of Culture Change, edited by …": "In" after the title's full stop
+    opens the book or journal the work is in; the words from it on are the container, not the title."""
+    for a, b in _runs(labels, "title"):
+        for k in range(a + 2, b):
+            if shown[k] in ("In", "In:") and re.search(r"[.?!][\"”’'»)]*$", shown[k - 1]) and k + 1 < b \
+                    and shown[k + 1][:1].isupper():
+                labels[k:b] = ["container-title"] * (b - k)
+                break
+        break  # the first title only
 
 
 def _journal_after_title(shown: list[str], labels: list[str]) -> None:

@@ -616,3 +616,26 @@ def test_the_reference_model_is_not_asked_about_commentary_or_markdown() -> None
     assert all(i.get("_unparsed") for i in parse('The sailors demanded "soviets without Bolsheviks" in March 1921.'))
     (item,) = note_items("Alexander Berkman, *The Bolshevik Myth* (1925)")
     assert item["title"] == "The Bolshevik Myth" and item["author"][0]["family"] == "Berkman"
+
+
+def test_a_title_does_not_end_on_a_bare_word_before_a_lower_case_one() -> None:
+    from pipeline.cite.parse import _title_to_its_stop
+    got = _rule(_title_to_its_stop, "Lee,/author A./author The/title Salt/title of/journal the/journal Sea,/journal "
+                                    "Marine/journal 4,/volume")
+    assert got == ["author", "author", "title", "title", "title", "title", "title", "journal", "volume"]
+    # an imprint in brackets, a finished title, or a work set off in the next field stay as they are
+    for pairs in ("Salt/title Seas/title (Oslo:/location Fjord,/publisher 1999)./date",
+                  "Salt/title Seas./title in/journal Marine/journal 4./volume",
+                  "Introduction/title to/container-title *Salt/container-title Seas*,/container-title 1999./date"):
+        labels = [p.rsplit("/", 1)[1] for p in pairs.split()]
+        assert _rule(_title_to_its_stop, pairs) == labels
+
+
+def test_in_after_the_titles_stop_opens_the_container() -> None:
+    from pipeline.cite.parse import _in_starts_the_container
+    got = _rule(_in_starts_the_container, "Salt/title marshes./title In/title Coastal/title Studies,/title "
+                                          "edited/editor by/editor")
+    assert got == ["title", "title"] + ["container-title"] * 3 + ["editor"] * 2
+    # "in" inside a title, or "In" not after a stop, is the title's own word
+    pairs = "Salt/title in/title Coastal/title Studies/title In/title Time./title"
+    assert _rule(_in_starts_the_container, pairs) == ["title"] * 6
