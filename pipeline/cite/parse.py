@@ -20,7 +20,9 @@
    commentary; a title running past its full stop into a volume gives up its
    journal, and the sentence ahead of a journal's name is the title's; a
    title does not end on a bare word before a lower-case one; "In" after the
-   title's full stop opens the container; a ditto mark ("———.") is an author.
+   title's full stop opens the container; a ditto mark ("———.") is an author,
+   and so are the given name after a lone family name and "FAMILY, Given."
+   pairs that open the title.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -173,6 +175,7 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _title_out_of_journal(shown, labels)
     _title_to_its_stop(shown, labels)
     _in_starts_the_container(shown, labels)
+    _names_out_of_title(shown, labels)
     return labels
 
 
@@ -339,6 +342,27 @@ def _title_to_its_stop(shown: list[str], labels: list[str]) -> None:
         k += 1
 
 
+_GIVEN = re.compile(r"^[A-ZÀ-Þ][^\W\d_]+(?:-[A-ZÀ-Þ][^\W\d_]+)?\.$")
+_CAPS_FAMILY = re.compile(r"^[A-ZÀ-Þ][A-ZÀ-Þ'’-]+,$")
+
+
+def _names_out_of_title(shown: list[str], labels: list[str]) -> None:
+    """"Huxley, Aldous. Brave New World", "ROUSSILLON, René. CHABERT, Catherine. Manuel de …": the given name
+    after a lone family name, and further "FAMILY, Given." pairs in capitals, are the authors', not the title's."""
+    runs = _runs(labels, "title")
+    if not runs or runs[0][0] == 0 or labels[runs[0][0] - 1] != "author":
+        return
+    a, b = runs[0]
+    authors = [i for i in range(a) if labels[i] == "author"]
+    k = a
+    if len(authors) == 1 and authors[0] == a - 1 and shown[a - 1].endswith(",") and _GIVEN.match(shown[k]) \
+            and b - k > 1:
+        k += 1  # "Huxley, Aldous."
+    while b - k > 2 and _CAPS_FAMILY.match(shown[k]) and _GIVEN.match(shown[k + 1]):
+        k += 2  # "CHABERT, Catherine."
+    labels[a:k] = ["author"] * (k - a)
+
+
 def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:
     """"… Neolithic Wessex. In The Explanation of Culture Change, edited by …": "In" after the title's full stop
     opens the book or journal the work is in; the words from it on are the container, not the title."""
@@ -351,19 +375,30 @@ def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:
         break  # the first title only
 
 
+_NAME_WORDS = {"of", "and", "for", "the", "in", "on", "&", "de", "des", "du", "der", "die", "für", "und", "di", "del"}
+
+
 def _journal_after_title(shown: list[str], labels: list[str]) -> None:
     """"A title. Journal Name, 4, 371–384": a title that runs on, past its last full stop, into a volume is its journal's name.
 
     Only where nothing in the note is labelled a journal or container, and the words after the
-    stop are a name (capitalised, at most eight words)."""
+    stop are a name (capitalised, at most eight words). A plain title that runs on to the end of
+    the reference (or its URL) gives up a short name in title case closed by a full stop
+    ("… using Ground-Based InSAR. Geomorphology.")."""
     if "journal" in labels or "container-title" in labels:
         return
     for a, b in _runs(labels, "title"):
-        if b >= len(labels) or labels[b] != "volume":
+        last = b >= len(labels) or labels[b] in ("url", "doi")
+        if not last and labels[b] != "volume":
             continue
+        if last and (_EM_OPEN.match(shown[a]) or shown[a][:1] in "\"“„«‘'[" or "](" in " ".join(shown[a:b])):
+            continue  # a title set off by emphasis, quotes or a link ends where they end
         for k in range(b - 2, a, -1):
             if _SENTENCE_END.search(shown[k]):
                 tail = [re.sub(r"^(?:<[^>]+>|[\W_])+", "", w) for w in shown[k + 1:b]]
+                if last and not (len(tail) <= 5 and shown[b - 1].endswith(".") and all(
+                        w[:1].isupper() or w.casefold() in _NAME_WORDS for w in tail)):
+                    break  # at the end of a reference, only a short name in title case, closed by its stop
                 if 1 <= len(tail) <= 8 and tail[0][:1].isupper():
                     labels[k + 1:b] = ["journal"] * (b - k - 1)
                 break

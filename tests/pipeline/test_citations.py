@@ -639,3 +639,24 @@ def test_in_after_the_titles_stop_opens_the_container() -> None:
     # "in" inside a title, or "In" not after a stop, is the title's own word
     pairs = "Salt/title in/title Coastal/title Studies/title In/title Time./title"
     assert _rule(_in_starts_the_container, pairs) == ["title"] * 6
+
+
+def test_a_plain_title_at_the_end_gives_up_a_short_journal_name() -> None:
+    from pipeline.cite.parse import _journal_after_title
+    got = _rule(_journal_after_title, "Lee,/author A./author Frozen/title rivers./title Arctic/title Hydrology./title")
+    assert got == ["author", "author", "title", "title", "journal", "journal"]
+    # a sentence, not a name, stays with the title; so does a title in emphasis
+    for pairs in ("Frozen/title rivers./title The/title ice/title melts/title slowly./title",
+                  "*Frozen/title rivers.*/title Arctic/title Hydrology./title"):
+        assert _rule(_journal_after_title, pairs) == ["title"] * len(pairs.split())
+
+
+def test_given_names_and_capitalised_pairs_leave_the_title() -> None:
+    from pipeline.cite.parse import _names_out_of_title
+    got = _rule(_names_out_of_title, "Lund,/author Tove./title Salt/title Seas./title Oslo:/location")
+    assert got == ["author", "author", "title", "title", "location"]
+    got = _rule(_names_out_of_title, "BERG,/author Anna./author LUND,/title Tove./title Salt/title Seas./title")
+    assert got == ["author"] * 4 + ["title"] * 2
+    # after a list of names, a one-word sentence is the title's
+    got = _rule(_names_out_of_title, "Lee,/author A.,/author Lund,/author T.,/author Rivers./title Oslo/title Press./title")
+    assert got == ["author"] * 4 + ["title"] * 3
