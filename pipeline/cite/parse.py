@@ -7,9 +7,9 @@
    wiki notes and reference lists together, one from reference lists alone
    (`train`). The second never saw Markdown, links or commentary: it is asked
    only about a note without Markdown that the first reads as at most a
-   quarter commentary, and its labelling is kept where it is the more
-   probable one (the sequence's probability) and takes no more of the note
-   for commentary. Rules then tidy the labels
+   quarter commentary and labels with a probability under `_SURE`, and its
+   labelling is kept where it is the more probable one (the sequence's
+   probability) and takes no more of the note for commentary. Rules then tidy the labels
    (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
    another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
@@ -71,6 +71,7 @@ __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", 
 MODEL = Path(__file__).parent / "model.crfsuite"
 REF_MODEL = Path(__file__).parent / "model-ref.crfsuite"
 CONFIDENCE = 0.7
+_SURE = 0.9  # a labelling the wiki model is this sure of is kept without asking the reference-list model
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
 _taggers: dict[Path, pycrfsuite.Tagger] = {}
@@ -105,12 +106,13 @@ def label(text: str) -> Labelled:
     labels = tagger.tag()
     # The reference-list model never saw Markdown, links or commentary: it is asked only about a plain
     # note that the wiki model reads as (nearly) all citation, and kept where it is the more sure.
-    if labels.count("note") * 4 <= len(labels) and not has_markdown(tokens):
+    if labels.count("note") * 4 <= len(labels) and not has_markdown(tokens) \
+            and (sure := tagger.probability(labels)) < _SURE:
         ref = _get_tagger(REF_MODEL)
         ref.set(feats)
         ref_labels = ref.tag()
         # each tagger keeps its own note, so only the labelling kept pays for its marginals
-        if ref.probability(ref_labels) > tagger.probability(labels) and ref_labels.count("note") <= labels.count("note"):
+        if ref.probability(ref_labels) > sure and ref_labels.count("note") <= labels.count("note"):
             tagger, labels = ref, ref_labels
     probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
     return Labelled(tokens, _smooth(tokens, labels), probs)

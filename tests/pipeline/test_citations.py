@@ -600,11 +600,14 @@ def _labellings(text: str) -> dict[str, tuple[float, list[str], list[float]]]:
     "Moreau, P. (1988) Remarks on the practice of field notes. Progress in Rural Studies, 9, 101-117.",
     "Okafor, N. and Lind, P., On the regular structure of lattices, Journal of Discrete Forms 3 pp. 12-40 (1979).",
 ])
-def test_a_plain_reference_takes_the_surer_models_labelling(text: str) -> None:
-    from pipeline.cite.parse import label
+def test_a_plain_reference_takes_the_surer_models_labelling(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.cite import parse as P
     both = _labellings(text)
-    surer = max(both.values(), key=lambda x: x[0])
-    assert label(text).probs == surer[2]
+    # by default the reference model is asked only where the wiki model is less sure than _SURE
+    assert P.label(text).probs == (both["wiki"][2] if both["wiki"][0] >= P._SURE else
+                                   max(both.values(), key=lambda x: x[0])[2])
+    monkeypatch.setattr(P, "_SURE", 1.01)  # ask it whatever the wiki model's certainty
+    assert P.label(text).probs == max(both.values(), key=lambda x: x[0])[2]
 
 
 def test_the_reference_model_is_not_asked_about_commentary_or_markdown() -> None:
