@@ -5,12 +5,13 @@
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
    marginal probability of that label. Two models label it: one learnt from
    wiki notes and reference lists together, one from reference lists alone
-   (`train`). The second never saw Markdown, links or commentary: it is asked
-   only about a note without Markdown that the first reads as at most a
-   quarter commentary and labels with a probability under `_SURE`, and its
-   labelling is kept where it is the more probable one (the sequence's
-   probability) and takes no more of the note for commentary. Rules then tidy the labels
-   (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
+   (`train`). The second never saw Markdown, links, template leftovers or
+   commentary: it is asked only about a note with none of them (no
+   emphasis, link, ``{{``, ``|Titel=`` or escape) that the first reads as at
+   most a quarter commentary and labels with a probability under `_SURE`,
+   and its labelling is kept where it is the more probable one (the
+   sequence's probability) and takes no more of the note for commentary.
+   Rules then tidy the labels (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
    another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
    site ("*Sub Pop*", "in UEFA's website") or commentary; a month before a
@@ -71,6 +72,7 @@ __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", 
 MODEL = Path(__file__).parent / "model.crfsuite"
 REF_MODEL = Path(__file__).parent / "model-ref.crfsuite"
 CONFIDENCE = 0.7
+_NOT_PLAIN = "{}|\\"  # template leftovers and the export's Markdown escapes, which reference lists hardly have
 _SURE = 0.9  # a labelling the wiki model is this sure of is kept without asking the reference-list model
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
@@ -107,7 +109,7 @@ def label(text: str) -> Labelled:
     # The reference-list model never saw Markdown, links or commentary: it is asked only about a plain
     # note that the wiki model reads as (nearly) all citation, and kept where it is the more sure.
     if labels.count("note") * 4 <= len(labels) and not has_markdown(tokens) \
-            and (sure := tagger.probability(labels)) < _SURE:
+            and not any(c in t for t in tokens for c in _NOT_PLAIN) and (sure := tagger.probability(labels)) < _SURE:
         ref = _get_tagger(REF_MODEL)
         ref.set(feats)
         ref_labels = ref.tag()
