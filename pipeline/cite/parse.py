@@ -5,14 +5,14 @@
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
    marginal probability of that label. Two models label it: one learnt from
    wiki notes and reference lists together, one from reference lists alone
-   (`train`). The second never saw Markdown, links, template leftovers or
-   commentary: it is asked only about a note with none of them (no
-   emphasis, link, ``{{``, ``|Titel=`` or escape) that the first reads as at
-   most a quarter commentary and labels with a probability under `_SURE`,
-   and its labelling is kept where it is the more probable one (the
+   (`train`). The second never saw Markdown, links, template leftovers,
+   commentary or the short shapes of wiki notes ("Site: Page", "Wells 1982,
+   10"): it is asked only about a note shaped like a reference-list entry
+   (`_like_a_reference`) that the first labels with a probability under
+   `_SURE`, and its labelling is kept where it is the more probable one (the
    sequence's probability) and takes no more of the note for commentary.
-   Rules then tidy the labels (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
-   another title is a quotation; a Markdown link followed by more words of
+   Rules then tidy the labels (`_smooth`): an emphasised run is one field;
+   a quoted sentence ahead of another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
    site ("*Sub Pop*", "in UEFA's website") or commentary; a month before a
    date is part of it; "Institution: *Title*" names the author; the sentence
@@ -106,10 +106,8 @@ def label(text: str) -> Labelled:
     tagger = _get_tagger(MODEL)
     tagger.set(feats)
     labels = tagger.tag()
-    # The reference-list model never saw Markdown, links or commentary: it is asked only about a plain
-    # note that the wiki model reads as (nearly) all citation, and kept where it is the more sure.
-    if labels.count("note") * 4 <= len(labels) and not has_markdown(tokens) \
-            and not any(c in t for t in tokens for c in _NOT_PLAIN) and (sure := tagger.probability(labels)) < _SURE:
+    # the reference-list model reads what looks like a reference-list entry, and is kept where it is surer
+    if _like_a_reference(tokens, labels) and (sure := tagger.probability(labels)) < _SURE:
         ref = _get_tagger(REF_MODEL)
         ref.set(feats)
         ref_labels = ref.tag()
@@ -118,6 +116,21 @@ def label(text: str) -> Labelled:
             tagger, labels = ref, ref_labels
     probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
     return Labelled(tokens, _smooth(tokens, labels), probs)
+
+
+def _like_a_reference(tokens: list[str], labels: list[str]) -> bool:
+    """Whether a note has the shape of a reference-list entry, which the reference-list model may read.
+
+    Long enough to name authors, a title and an imprint (8 words), with a year; no Markdown, template
+    leftovers, escapes or wikitext quotes (``''``); at most a quarter commentary and one citation
+    as the wiki model reads it ("Site: Page", "Wells 1982, 10", "A (1953); B (1953)" are wiki shapes)."""
+    if len(tokens) < 8 or labels.count("note") * 4 > len(labels) or has_markdown(tokens):
+        return False
+    if any(c in t for t in tokens for c in _NOT_PLAIN) or any("''" in t for t in tokens):
+        return False
+    if not any(_YEAR.search(t) for t in tokens):
+        return False
+    return len(segments(Labelled(tokens, labels, []))) <= 1
 
 
 _EM_OPEN = re.compile(r"^[\[(\"“]*[*_]")

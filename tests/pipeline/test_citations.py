@@ -610,6 +610,14 @@ def test_a_plain_reference_takes_the_surer_models_labelling(text: str, monkeypat
     assert P.label(text).probs == max(both.values(), key=lambda x: x[0])[2]
 
 
+@pytest.mark.parametrize("text", ["Baltic Review: Harbour of Tallinn, 1971", "Lind & Berg (1953); Ek & Dahl (1953)."])
+def test_the_short_shapes_of_wiki_notes_stay_with_the_wiki_model(text: str) -> None:
+    from pipeline.cite.parse import label
+    both = _labellings(text)
+    assert both["ref"][0] > both["wiki"][0]  # surer, but of a shape it never learnt: "Site: Page", short cites
+    assert label(text).probs == both["wiki"][2]
+
+
 def test_the_reference_model_is_not_asked_about_commentary_or_markdown() -> None:
     # a plain sentence stays commentary, an emphasised title stays the title, whichever model is surer
     from pipeline.cite.parse import label
