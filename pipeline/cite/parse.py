@@ -268,12 +268,25 @@ def _name_colon_title(shown: list[str], labels: list[str]) -> None:
             return
 
 
+def _is_month(word: str) -> bool:
+    parts = re.split(r"[-–/]", word.strip(".,;:()*_").casefold())
+    return all(p.rstrip(".") in _MONTHS for p in parts)
+
+
 def _month_before_date(shown: list[str], labels: list[str]) -> None:
-    """"März 1944": a month's name just before a date is part of the date, never a journal or a place."""
+    """"März 1944", "Journal of Rivers, January-March 2010": the months' names just before a date are part
+    of the date, never of a journal, a container or a place (the whole run, or its end after a comma);
+    "Management Science, XIII (February, 1967)": a roman numeral there is the volume."""
     for a, b in _runs(labels, "journal") + _runs(labels, "container-title") + _runs(labels, "location"):
-        if b < len(labels) and labels[b] == "date" and all(
-                w.strip(".,;:()*_").casefold() in _MONTHS for w in shown[a:b]):
-            labels[a:b] = ["date"] * (b - a)
+        if b >= len(labels) or labels[b] != "date":
+            continue
+        k = b
+        while k > a and _is_month(shown[k - 1]):
+            k -= 1
+        if k == a or (k < b and shown[k - 1].endswith(",")):
+            labels[k:b] = ["date"] * (b - k)
+        elif k == b and b - a > 1 and shown[b - 2].endswith(",") and _ROMAN_NUM.match(shown[b - 1].rstrip(",.")):
+            labels[b - 1] = "volume"
 
 
 def _untitled_sentence(shown: list[str], labels: list[str]) -> None:
@@ -307,6 +320,7 @@ def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
             labels[a:ends[-1] + 1] = ["note"] * (ends[-1] + 1 - a)
 
 
+_ROMAN_NUM = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 _WORD_STOP = re.compile(r"^[\"“'‘(]*([^\W\d_][^\W\d_'’-]*)[.?!][\"”’')]*$")
 
 

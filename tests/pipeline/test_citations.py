@@ -543,6 +543,16 @@ def test_a_month_before_a_date_is_part_of_it() -> None:
     assert _rule(_month_before_date, "TM/title 9-294,/title März/journal 1944,/date") == ["title", "title", "date", "date"]
 
 
+def test_months_at_the_end_of_a_journal_are_the_date_and_a_roman_numeral_the_volume() -> None:
+    from pipeline.cite.parse import _month_before_date
+    assert _rule(_month_before_date, "Rivers,/journal January-March/journal 2010/date") == ["journal", "date", "date"]
+    assert _rule(_month_before_date, "Rivers,/journal août/journal 2013,/date") == ["journal", "date", "date"]
+    assert _rule(_month_before_date, "Rivers,/journal XIII/journal (May,/date 1967)/date") == \
+        ["journal", "volume", "date", "date"]
+    # a month inside a name, not after its comma, stays in it
+    assert _rule(_month_before_date, "The/journal May/journal 2010/date") == ["journal", "journal", "date"]
+
+
 def test_the_year_comes_from_a_date_span_that_has_one_or_from_the_volume() -> None:
     from pipeline.cite.parse import normalise
     item = normalise("Cortázar, Julio. Rayuela. Sudamericana, 1963.".split(),
