@@ -23,7 +23,8 @@
    title does not end on a bare word before a lower-case one; "In" after the
    title's full stop opens the container; a ditto mark ("———.") is an author,
    and so are the given name after a lone family name and "FAMILY, Given."
-   pairs that open the title.
+   pairs that open the title; months after a journal's comma are the date,
+   and words without a digit after its name are not the volume.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -193,6 +194,7 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _title_to_its_stop(shown, labels)
     _in_starts_the_container(shown, labels)
     _names_out_of_title(shown, labels)
+    _journal_words_out_of_volume(shown, labels)
     return labels
 
 
@@ -392,6 +394,23 @@ def _names_out_of_title(shown: list[str], labels: list[str]) -> None:
     while b - k > 2 and _CAPS_FAMILY.match(shown[k]) and _GIVEN.match(shown[k + 1]):
         k += 2  # "CHABERT, Catherine."
     labels[a:k] = ["author"] * (k - a)
+
+
+_VOLUME_WORD = re.compile(r"^\(?(?:vol|vols|no|nos|nr|bd|band|tome|t|issue|heft|jg|jahrgang|núm|num|n°|suppl|part|pt|fasc|year|année|año|anno|"
+                          r"series|ser|section|sect|book|livre|libro)\b",
+                          re.I)
+
+
+def _journal_words_out_of_volume(shown: list[str], labels: list[str]) -> None:
+    """"Journal of Asynchronous Learning Networks, 1 (1)", "J. Virol. 85": words without a digit that the labeller
+    gave to the volume right after a journal's name ("Networks,", "Virol.") end the name; "Vol." and "No." stay."""
+    for a, b in _runs(labels, "journal") + _runs(labels, "container-title"):
+        k = b
+        while k < len(labels) and labels[k] == "volume" and not any(c.isdigit() for c in shown[k]) \
+                and shown[k][:1].isupper() and not _VOLUME_WORD.match(shown[k]) and not _ROMAN_NUM.match(shown[k].strip(".,;:")):
+            k += 1
+        if k > b and (k == len(labels) or labels[k] != "volume" or any(c.isdigit() for c in shown[k])):
+            labels[b:k] = [labels[a]] * (k - b)
 
 
 def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:

@@ -690,3 +690,13 @@ def test_template_leftovers_stay_with_the_wiki_model() -> None:
     both = _labellings(text)
     assert both["ref"][0] > both["wiki"][0]  # the reference model is surer, but never saw "|Titel="
     assert label(text).probs == both["wiki"][2]
+
+
+def test_words_without_a_digit_after_a_journal_are_its_name_not_the_volume() -> None:
+    from pipeline.cite.parse import _journal_words_out_of_volume
+    got = _rule(_journal_words_out_of_volume, "Journal/journal of/journal Salt/journal Marshes,/volume 1/volume (1)./volume")
+    assert got == ["journal"] * 4 + ["volume"] * 2
+    # "Vol.", "Year" and roman numerals are the volume's own words
+    for pairs in ("Rivers,/journal Vol./volume 15,/volume", "Rivers/journal Year/volume 1/volume",
+                  "Rivers,/journal XIII,/volume 4/volume"):
+        assert _rule(_journal_words_out_of_volume, pairs) == [p.rsplit("/", 1)[1] for p in pairs.split()]
