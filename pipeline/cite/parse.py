@@ -24,7 +24,9 @@
    title's full stop opens the container; a ditto mark ("———.") is an author,
    and so are the given name after a lone family name and "FAMILY, Given."
    pairs that open the title; months after a journal's comma are the date,
-   and words without a digit after its name are not the volume.
+   and words without a digit after its name are not the volume; a quotation
+   right after the names that open a reference, with more of it following,
+   is its title.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -195,6 +197,7 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _in_starts_the_container(shown, labels)
     _names_out_of_title(shown, labels)
     _journal_words_out_of_volume(shown, labels)
+    _quoted_title_after_names(shown, labels)
     return labels
 
 
@@ -411,6 +414,33 @@ def _journal_words_out_of_volume(shown: list[str], labels: list[str]) -> None:
             k += 1
         if k > b and (k == len(labels) or labels[k] != "volume" or any(c.isdigit() for c in shown[k])):
             labels[b:k] = [labels[a]] * (k - b)
+
+
+_Q_OPEN = re.compile(r"^[(\[]*[\"“„«‘']")
+_Q_CLOSE = re.compile(r"[\"”»’'][.,:;)\]]*$")
+_Q_STOP = re.compile(r"[.?!][\"”»’']|[\"”»’'][.?!]")
+_AFTER_TITLE = {"title", "container-title", "journal", "editor", "volume", "pages", "publisher", "location"}
+
+
+def _quoted_title_after_names(shown: list[str], labels: list[str]) -> None:
+    """"Mintzberg, H. "The Science of Strategy-Making." Industrial Management Review. VIII": a quotation right after
+    the names (and date) that open a reference, followed by more of the reference, is its title, not commentary;
+    a title labelled after a quoted title that closes with a full stop is the periodical or book it is in."""
+    a = 0
+    while a < len(labels) and labels[a] in ("author", "editor", "date"):
+        a += 1
+    if a == 0 or a >= len(labels) or labels[a] != "note" or not _Q_OPEN.match(shown[a]) or "author" not in labels[:a]:
+        return
+    b = next((k + 1 for k in range(a, min(a + 40, len(labels))) if labels[k] == "note" and _Q_CLOSE.search(shown[k])
+              and (k > a or len(shown[k]) > 2)), None)
+    if b is None or any(y != "note" for y in labels[a:b]) or b >= len(labels) or labels[b] not in _AFTER_TITLE:
+        return
+    labels[a:b] = ["title"] * (b - a)
+    if labels[b] == "title" and _Q_STOP.search(shown[b - 1]):
+        end = b
+        while end < len(labels) and labels[end] == "title":
+            end += 1
+        labels[b:end] = ["journal" if end < len(labels) and labels[end] == "volume" else "container-title"] * (end - b)
 
 
 def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:

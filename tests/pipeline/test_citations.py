@@ -700,3 +700,13 @@ def test_words_without_a_digit_after_a_journal_are_its_name_not_the_volume() -> 
     for pairs in ("Rivers,/journal Vol./volume 15,/volume", "Rivers/journal Year/volume 1/volume",
                   "Rivers,/journal XIII,/volume 4/volume"):
         assert _rule(_journal_words_out_of_volume, pairs) == [p.rsplit("/", 1)[1] for p in pairs.split()]
+
+
+def test_a_quotation_right_after_the_names_that_open_a_reference_is_its_title() -> None:
+    from pipeline.cite.parse import _quoted_title_after_names
+    got = _rule(_quoted_title_after_names, 'Lund,/author T./author "Salt/note Marshes."/note Coastal/title Review./title '
+                                           '8/volume')
+    assert got == ["author", "author", "title", "title", "journal", "journal", "volume"]
+    # a quotation after a speaker's name with nothing of a reference after it stays a quotation
+    pairs = 'Trotsky:/author "We/note shall/note shoot/note them."/note'
+    assert _rule(_quoted_title_after_names, pairs) == ["author"] + ["note"] * 4
