@@ -3,16 +3,30 @@
 1. **Label** (`label`): the note is split into tokens (`tokens`) and the CRF
    gives each a label (author, title, container-title, journal, publisher,
    location, date, accessed, pages, volume, url, doi, isbn, note, …) and the
-   marginal probability of that label. Rules then tidy the labels
-   (`_smooth`): an emphasised run is one field; a quoted sentence ahead of
-   another title is a quotation; a Markdown link followed by more words of
+   marginal probability of that label. Two models label it: one learnt from
+   wiki notes and reference lists together, one from reference lists alone
+   (`train`). The second never saw Markdown, links, template leftovers,
+   commentary or the short shapes of wiki notes ("Site: Page", "Wells 1982,
+   10"): it is asked only about a note shaped like a reference-list entry
+   (`_like_a_reference`) that the first labels with a probability under
+   `_SURE`, and its labelling is kept where it is the more probable one (the
+   sequence's probability) and takes no more of the note for commentary.
+   Rules then tidy the labels (`_smooth`): an emphasised run is one field;
+   a quoted sentence ahead of another title is a quotation; a Markdown link followed by more words of
    its field is the title, and the words after it an access date, a date, a
    site ("*Sub Pop*", "in UEFA's website") or commentary; a month before a
    date is part of it; "Institution: *Title*" names the author; the sentence
    between the names and the rest of an untitled reference is its title; an
    author list ends with its last name; a sentence ahead of a site's name is
    commentary; a title running past its full stop into a volume gives up its
-   journal, and the sentence ahead of a journal's name is the title's.
+   journal, and the sentence ahead of a journal's name is the title's; a
+   title does not end on a bare word before a lower-case one; "In" after the
+   title's full stop opens the container; a ditto mark ("———.") is an author,
+   and so are the given name after a lone family name and "FAMILY, Given."
+   pairs that open the title; months after a journal's comma are the date,
+   and words without a digit after its name are not the volume; a quotation
+   right after the names that open a reference, with more of it following,
+   is its title.
 2. **Segment** (`segments`): rules on the labels. A run of `note` tokens
    (commentary, quotations, "See also") is no citation and ends the one
    before it, unless only fields that end a citation (pages, URL, dates,
@@ -53,25 +67,28 @@ import pycrfsuite
 from stdnum import isbn as _isbn
 from stdnum.exceptions import ValidationError
 
-from .tokens import LINK_END, display, features, link_url, prepare, tokenize
+from .tokens import LINK_END, display, features, has_markdown, link_url, prepare, tokenize
 
 __all__ = ["CONFIDENCE", "Labelled", "label", "segments", "normalise", "parse", "public", "as_written",
            "parse_date", "split_names"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
+REF_MODEL = Path(__file__).parent / "model-ref.crfsuite"
 CONFIDENCE = 0.7
+_NOT_PLAIN = "{}|\\"  # template leftovers and the export's Markdown escapes, which reference lists hardly have
+_SURE = 0.9  # a labelling the wiki model is this sure of is kept without asking the reference-list model
 _MAX_TOKENS = 400  # a longer note is tagged in its first 400 tokens: linear time, bounded memory
 
-_tagger: pycrfsuite.Tagger | None = None
+_taggers: dict[Path, pycrfsuite.Tagger] = {}
 
 
-def _get_tagger() -> pycrfsuite.Tagger:
-    global _tagger
-    if _tagger is None:
+def _get_tagger(path: Path = MODEL) -> pycrfsuite.Tagger:
+    tagger = _taggers.get(path)
+    if tagger is None:
         tagger = pycrfsuite.Tagger()
-        tagger.open(str(MODEL))
-        _tagger = tagger
-    return _tagger
+        tagger.open(str(path))
+        _taggers[path] = tagger
+    return tagger
 
 
 @dataclass
@@ -88,11 +105,35 @@ def label(text: str) -> Labelled:
     tokens = tokenize(prepare(text))[:_MAX_TOKENS]
     if not tokens:
         return Labelled([], [], [])
-    tagger = _get_tagger()
-    tagger.set(features(tokens))
+    feats = pycrfsuite.ItemSequence(features(tokens))  # built once for both models
+    tagger = _get_tagger(MODEL)
+    tagger.set(feats)
     labels = tagger.tag()
+    # the reference-list model reads what looks like a reference-list entry, and is kept where it is surer
+    if _like_a_reference(tokens, labels) and (sure := tagger.probability(labels)) < _SURE:
+        ref = _get_tagger(REF_MODEL)
+        ref.set(feats)
+        ref_labels = ref.tag()
+        # each tagger keeps its own note, so only the labelling kept pays for its marginals
+        if ref.probability(ref_labels) > sure and ref_labels.count("note") <= labels.count("note"):
+            tagger, labels = ref, ref_labels
     probs = [tagger.marginal(y, i) for i, y in enumerate(labels)]
     return Labelled(tokens, _smooth(tokens, labels), probs)
+
+
+def _like_a_reference(tokens: list[str], labels: list[str]) -> bool:
+    """Whether a note has the shape of a reference-list entry, which the reference-list model may read.
+
+    Long enough to name authors, a title and an imprint (8 words), with a year; no Markdown, template
+    leftovers, escapes or wikitext quotes (``''``); at most a quarter commentary and one citation
+    as the wiki model reads it ("Site: Page", "Wells 1982, 10", "A (1953); B (1953)" are wiki shapes)."""
+    if len(tokens) < 8 or labels.count("note") * 4 > len(labels) or has_markdown(tokens):
+        return False
+    if any(c in t for t in tokens for c in _NOT_PLAIN) or any("''" in t for t in tokens):
+        return False
+    if not any(_YEAR.search(t) for t in tokens):
+        return False
+    return len(segments(Labelled(tokens, labels, []))) <= 1
 
 
 _EM_OPEN = re.compile(r"^[\[(\"“]*[*_]")
@@ -152,6 +193,11 @@ def _smooth(tokens: list[str], labels: list[str]) -> list[str]:
     _sentence_before_site(shown, labels)
     _journal_after_title(shown, labels)
     _title_out_of_journal(shown, labels)
+    _title_to_its_stop(shown, labels)
+    _in_starts_the_container(shown, labels)
+    _names_out_of_title(shown, labels)
+    _journal_words_out_of_volume(shown, labels)
+    _quoted_title_after_names(shown, labels)
     return labels
 
 
@@ -185,9 +231,19 @@ def _end_name_list(shown: list[str], labels: list[str]) -> None:
     The last name is the one after "and" ("and Jitendra Malik.") or, in a list of one, the
     name that opens it ("Fabrice Bellard.", "Blest Gana, Alberto."); a word ending in a
     period there (not an initial, not "al." or "eds.") closes the list, and what the labeller
-    kept in the author's field after it is the title, when the title follows or is missing."""
+    kept in the author's field after it is the title, when the title follows or is missing.
+    A ditto mark ("———.", "______.": the author of the entry before) is a whole author."""
     for a, b in _runs(labels, "author"):
-        if b - a < 3 or (b < len(labels) and labels[b] != "title") or (b >= len(labels) and "title" in labels):
+        if b - a >= 2 and _DITTO.match(shown[a]) and "title" not in labels[:a]:
+            # "———. Baudolino. Milan: …": the dash stands for the author, the words after it are the title
+            k = a + 1
+            while k < b and not any(c.isalnum() for c in shown[k]):
+                k += 1  # "__________ ." : the stop is the mark's
+            if k < b and ("title" not in labels or labels[b:b + 1] == ["title"]):
+                labels[k:b] = ["title"] * (b - k)
+            continue
+        if b - a < 3 or (b < len(labels) and labels[b] != "title" and "title" in labels) \
+                or (b >= len(labels) and "title" in labels):
             continue
         words = [w.strip("*_") for w in shown[a:b]]
         for k in range(a + 1, b - 1):
@@ -217,12 +273,25 @@ def _name_colon_title(shown: list[str], labels: list[str]) -> None:
             return
 
 
+def _is_month(word: str) -> bool:
+    parts = re.split(r"[-–/]", word.strip(".,;:()*_").casefold())
+    return all(p.rstrip(".") in _MONTHS for p in parts)
+
+
 def _month_before_date(shown: list[str], labels: list[str]) -> None:
-    """"März 1944": a month's name just before a date is part of the date, never a journal or a place."""
+    """"März 1944", "Journal of Rivers, January-March 2010": the months' names just before a date are part
+    of the date, never of a journal, a container or a place (the whole run, or its end after a comma);
+    "Management Science, XIII (February, 1967)": a roman numeral there is the volume."""
     for a, b in _runs(labels, "journal") + _runs(labels, "container-title") + _runs(labels, "location"):
-        if b < len(labels) and labels[b] == "date" and all(
-                w.strip(".,;:()*_").casefold() in _MONTHS for w in shown[a:b]):
-            labels[a:b] = ["date"] * (b - a)
+        if b >= len(labels) or labels[b] != "date":
+            continue
+        k = b
+        while k > a and _is_month(shown[k - 1]):
+            k -= 1
+        if k == a or (k < b and shown[k - 1].endswith(",")):
+            labels[k:b] = ["date"] * (b - k)
+        elif k == b and b - a > 1 and shown[b - 2].endswith(",") and _ROMAN_NUM.match(shown[b - 1].rstrip(",.")):
+            labels[b - 1] = "volume"
 
 
 def _untitled_sentence(shown: list[str], labels: list[str]) -> None:
@@ -256,6 +325,7 @@ def _sentence_before_site(shown: list[str], labels: list[str]) -> None:
             labels[a:ends[-1] + 1] = ["note"] * (ends[-1] + 1 - a)
 
 
+_ROMAN_NUM = re.compile(r"^(?=[MDCLXVI])M*(C[MD]|D?C{0,3})(X[CL]|L?X{0,3})(I[XV]|V?I{0,3})$")
 _WORD_STOP = re.compile(r"^[\"“'‘(]*([^\W\d_][^\W\d_'’-]*)[.?!][\"”’')]*$")
 
 
@@ -278,19 +348,137 @@ def _title_out_of_journal(shown: list[str], labels: list[str]) -> None:
                 break
 
 
+_FIELD_END = re.compile(r"[.,;:?!][\"”’'»)\]*_]*$|[\"”’»)\]*_]$")
+_TITLE_GOES_ON = {"container-title", "journal", "note", "location", "publisher"}
+
+
+def _title_to_its_stop(shown: list[str], labels: list[str]) -> None:
+    """"The Inflection of the Verb in the Pyramid Texts, Bibliotheca …": a title does not end on a bare word
+    before a lower-case word; the field after it, up to its first stop or comma, is the title's.
+
+    Only for the first title, followed by one of the fields a title runs into (container, journal,
+    publisher, place, commentary), and only where that field has such a stop before any emphasis or
+    quotation marks set a work off in it."""
+    runs = _runs(labels, "title")
+    if not runs:
+        return
+    a, b = runs[0]
+    if b >= len(labels) or labels[b] not in _TITLE_GOES_ON or _FIELD_END.search(shown[b - 1]) or "](" in shown[b - 1]:
+        return
+    if not shown[b][:1].islower():
+        return  # "(Cambridge: …" after a bare word is the imprint, not more title
+    field = labels[b]
+    k = b
+    while k < len(labels) and labels[k] == field:
+        if _EM_OPEN.match(shown[k]) or shown[k][:1] in "\"“„«‘":
+            return  # "Introduction to *Selected Writings*": a work set off in the field is its own
+        if _FIELD_END.search(shown[k]):
+            labels[b:k + 1] = ["title"] * (k + 1 - b)
+            return
+        k += 1
+
+
+_GIVEN = re.compile(r"^[A-ZÀ-Þ][^\W\d_]+(?:-[A-ZÀ-Þ][^\W\d_]+)?\.$")
+_CAPS_FAMILY = re.compile(r"^[A-ZÀ-Þ][A-ZÀ-Þ'’-]+,$")
+
+
+def _names_out_of_title(shown: list[str], labels: list[str]) -> None:
+    """"Huxley, Aldous. Brave New World", "ROUSSILLON, René. CHABERT, Catherine. Manuel de …": the given name
+    after a lone family name, and further "FAMILY, Given." pairs in capitals, are the authors', not the title's."""
+    runs = _runs(labels, "title")
+    if not runs or runs[0][0] == 0 or labels[runs[0][0] - 1] != "author":
+        return
+    a, b = runs[0]
+    authors = [i for i in range(a) if labels[i] == "author"]
+    k = a
+    if len(authors) == 1 and authors[0] == a - 1 and shown[a - 1].endswith(",") and _GIVEN.match(shown[k]) \
+            and b - k > 1:
+        k += 1  # "Huxley, Aldous."
+    while b - k > 2 and _CAPS_FAMILY.match(shown[k]) and _GIVEN.match(shown[k + 1]):
+        k += 2  # "CHABERT, Catherine."
+    labels[a:k] = ["author"] * (k - a)
+
+
+_VOLUME_WORD = re.compile(r"^\(?(?:vol|vols|no|nos|nr|bd|band|tome|t|issue|heft|jg|jahrgang|núm|num|n°|suppl|part|pt|fasc|year|année|año|anno|"
+                          r"series|ser|section|sect|book|livre|libro)\b",
+                          re.I)
+
+
+def _journal_words_out_of_volume(shown: list[str], labels: list[str]) -> None:
+    """"Journal of Asynchronous Learning Networks, 1 (1)", "J. Virol. 85": words without a digit that the labeller
+    gave to the volume right after a journal's name ("Networks,", "Virol.") end the name; "Vol." and "No." stay."""
+    for a, b in _runs(labels, "journal") + _runs(labels, "container-title"):
+        k = b
+        while k < len(labels) and labels[k] == "volume" and not any(c.isdigit() for c in shown[k]) \
+                and shown[k][:1].isupper() and not _VOLUME_WORD.match(shown[k]) and not _ROMAN_NUM.match(shown[k].strip(".,;:")):
+            k += 1
+        if k > b and (k == len(labels) or labels[k] != "volume" or any(c.isdigit() for c in shown[k])):
+            labels[b:k] = [labels[a]] * (k - b)
+
+
+_Q_OPEN = re.compile(r"^[(\[]*[\"“„«‘']")
+_Q_CLOSE = re.compile(r"[\"”»’'][.,:;)\]]*$")
+_Q_STOP = re.compile(r"[.?!][\"”»’']|[\"”»’'][.?!]")
+_AFTER_TITLE = {"title", "container-title", "journal", "editor", "volume", "pages", "publisher", "location"}
+
+
+def _quoted_title_after_names(shown: list[str], labels: list[str]) -> None:
+    """"Mintzberg, H. "The Science of Strategy-Making." Industrial Management Review. VIII": a quotation right after
+    the names (and date) that open a reference, followed by more of the reference, is its title, not commentary;
+    a title labelled after a quoted title that closes with a full stop is the periodical or book it is in."""
+    a = 0
+    while a < len(labels) and labels[a] in ("author", "editor", "date"):
+        a += 1
+    if a == 0 or a >= len(labels) or labels[a] != "note" or not _Q_OPEN.match(shown[a]) or "author" not in labels[:a]:
+        return
+    b = next((k + 1 for k in range(a, min(a + 40, len(labels))) if labels[k] == "note" and _Q_CLOSE.search(shown[k])
+              and (k > a or len(shown[k]) > 2)), None)
+    if b is None or any(y != "note" for y in labels[a:b]) or b >= len(labels) or labels[b] not in _AFTER_TITLE:
+        return
+    labels[a:b] = ["title"] * (b - a)
+    if labels[b] == "title" and _Q_STOP.search(shown[b - 1]):
+        end = b
+        while end < len(labels) and labels[end] == "title":
+            end += 1
+        labels[b:end] = ["journal" if end < len(labels) and labels[end] == "volume" else "container-title"] * (end - b)
+
+
+def _in_starts_the_container(shown: list[str], labels: list[str]) -> None:
+    """"… Neolithic Wessex. In The Explanation of Culture Change, edited by …": "In" after the title's full stop
+    opens the book or journal the work is in; the words from it on are the container, not the title."""
+    for a, b in _runs(labels, "title"):
+        for k in range(a + 2, b):
+            if shown[k] in ("In", "In:") and re.search(r"[.?!][\"”’'»)]*$", shown[k - 1]) and k + 1 < b \
+                    and shown[k + 1][:1].isupper():
+                labels[k:b] = ["container-title"] * (b - k)
+                break
+        break  # the first title only
+
+
+_NAME_WORDS = {"of", "and", "for", "the", "in", "on", "&", "de", "des", "du", "der", "die", "für", "und", "di", "del"}
+
+
 def _journal_after_title(shown: list[str], labels: list[str]) -> None:
     """"A title. Journal Name, 4, 371–384": a title that runs on, past its last full stop, into a volume is its journal's name.
 
     Only where nothing in the note is labelled a journal or container, and the words after the
-    stop are a name (capitalised, at most eight words)."""
+    stop are a name (capitalised, at most eight words). A plain title that runs on to the end of
+    the reference (or its URL) gives up a short name in title case closed by a full stop
+    ("… using Ground-Based InSAR. Geomorphology.")."""
     if "journal" in labels or "container-title" in labels:
         return
     for a, b in _runs(labels, "title"):
-        if b >= len(labels) or labels[b] != "volume":
+        last = b >= len(labels) or labels[b] in ("url", "doi")
+        if not last and labels[b] != "volume":
             continue
+        if last and (_EM_OPEN.match(shown[a]) or shown[a][:1] in "\"“„«‘'[" or "](" in " ".join(shown[a:b])):
+            continue  # a title set off by emphasis, quotes or a link ends where they end
         for k in range(b - 2, a, -1):
             if _SENTENCE_END.search(shown[k]):
                 tail = [re.sub(r"^(?:<[^>]+>|[\W_])+", "", w) for w in shown[k + 1:b]]
+                if last and not (len(tail) <= 5 and shown[b - 1].endswith(".") and all(
+                        w[:1].isupper() or w.casefold() in _NAME_WORDS for w in tail)):
+                    break  # at the end of a reference, only a short name in title case, closed by its stop
                 if 1 <= len(tail) <= 8 and tail[0][:1].isupper():
                     labels[k + 1:b] = ["journal"] * (b - k - 1)
                 break
@@ -500,8 +688,14 @@ def _one_name(name: str) -> dict | None:
     return {"family": family, "given": given} if given else {"family": family}
 
 
+_DITTO = re.compile(r"^\s*([-‐‑‒–—―_]{2,}|[—―])\s*[.,:;]?\s*$")
+
+
 def split_names(text: str) -> list[dict]:
     """CSL names from "Romero, C., Paunesku, D., & Dweck, C.", "Norman Polmar, Thomas B. Allen", "Green u. a."."""
+    m = _DITTO.match(text)
+    if m:  # "———." in a reference list: the author of the entry before, kept as written
+        return [{"literal": m.group(1)}]
     written = text.rstrip(" ,;:*_)")
     text = _plain(_NAME_NOISE.sub(" ", _MARK.sub("", text)).replace("()", " "))
     text = re.sub(r"\s*\((?:[^()]*)\)\s*", " ", text).strip()

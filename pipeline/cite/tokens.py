@@ -24,7 +24,7 @@ from functools import lru_cache
 from ..text import MD_ESCAPE as _ESCAPE, fold_token as _fold
 from .lexicon import tags_of
 
-__all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url"]
+__all__ = ["FEATURES", "prepare", "tokenize", "features", "display", "LINK_END", "link_url", "has_markdown"]
 
 FEATURES = "wikibind-cite-features-4"
 
@@ -153,7 +153,7 @@ _EM_WORD_OPEN = re.compile(r"^[\[(\"“„«‘']*[*_]{1,3}[^\W_]")
 _EM_WORD_CLOSE = re.compile(r"[^\W_][.,;:!?\"”»’')\]]*[*_]{1,3}[)\].,;:!?\"”»’']*$")
 
 
-def _markdown(tokens: list[str]) -> bool:
+def has_markdown(tokens: list[str]) -> bool:
     """Whether a note is written with Markdown: a link, an autolink, or a word set in emphasis.
 
     A reference number "[12]" or a line "______." of an academic reference is not Markdown."""
@@ -172,7 +172,7 @@ def features(tokens: list[str]) -> list[list[str]]:
     stops = commas = 0  # sentence-like stops and commas before the token: where a reference's fields begin
     # A note written with Markdown (emphasis, links) is a wiki footnote; one without reads like a reference
     # list entry, where a plain sentence is a title, not commentary: every token knows which.
-    md = "md=" + ("yes" if _markdown(tokens) else "no")
+    md = "md=" + ("yes" if has_markdown(tokens) else "no")
     for i, (own, _, flags) in enumerate(bases):
         f = list(own)
         f.append(f"pos={10 * i // n}")

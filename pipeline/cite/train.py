@@ -9,6 +9,13 @@ is deterministic and the data are read in a fixed order, so the same data
 give the same model, byte for byte (``--check`` retrains into a temporary
 file and compares). The seed orders the sequences and is recorded with them.
 
+A second model, ``model-ref.crfsuite``, learns AnyStyle's reference lists
+alone (``anystyle-core.xml``, the same features and parameters): trained
+with the wiki notes, where a plain sentence is often commentary, the first
+model labels academic references worse than a model of those alone. The
+parser labels a note with both and keeps the more probable labelling
+(`parse.label`).
+
 ``--exclude-notes FILE`` leaves out of training every wiki note whose text is
 in FILE (one note a line): for an honest score on notes of the same wiki.
 """
@@ -27,9 +34,11 @@ from .data import DATA_DIR, Sequence, data_files, digest_files, read_file
 from .synth import GENERATOR, generate
 from .tokens import FEATURES, display, features
 
-__all__ = ["PARAMS", "SEED", "MODEL", "META", "train", "main"]
+__all__ = ["PARAMS", "SEED", "MODEL", "REF_MODEL", "META", "REF_DATA", "train", "main"]
 
 MODEL = Path(__file__).parent / "model.crfsuite"
+REF_MODEL = Path(__file__).parent / "model-ref.crfsuite"
+REF_DATA = "anystyle-core.xml"  # the reference model's one training file
 META = Path(__file__).parent / "model.json"
 SEED = 20261205
 PARAMS = {"c1": 0.1, "c2": 0.01, "max_iterations": 250, "feature.possible_transitions": True,
@@ -56,15 +65,28 @@ def load(paths: list[Path], exclude: set[str] = frozenset()) -> list[Sequence]:
     return out
 
 
-def train(paths: list[Path], model: Path, exclude: set[str] = frozenset()) -> dict:
-    """Train on the files into `model`; return the metadata to record beside it."""
+def ref_path(model: Path) -> Path:
+    """Where the reference-list model goes beside a model file: ``model-ref.crfsuite``."""
+    return model.with_name(model.stem + "-ref" + model.suffix)
+
+
+def _fit(seqs: list[Sequence], model: Path) -> None:
     trainer = pycrfsuite.Trainer(verbose=False)
-    seqs = load(paths, exclude)
     for seq in seqs:
         trainer.append(features(seq.tokens), seq.labels)
     trainer.set_params(PARAMS)
     trainer.train(str(model))
+
+
+def train(paths: list[Path], model: Path, exclude: set[str] = frozenset()) -> dict:
+    """Train both models on the files into `model` and `ref_path(model)`; return the metadata to record."""
+    seqs = load(paths, exclude)
+    _fit(seqs, model)
+    refs = [s for p in paths if p.name == REF_DATA for s in read_file(p)]
+    random.Random(SEED).shuffle(refs)
+    _fit(refs, ref_path(model))
     return {"features": FEATURES, "params": PARAMS, "seed": SEED, "wiki_weight": WIKI_WEIGHT, "core_weight": CORE_WEIGHT,
+            "reference_model": {"data": REF_DATA, "sequences": len(refs)},
             "synthetic": {"generator": GENERATOR, "count": SYNTHETIC},
             "sequences": len(seqs), "data": digest_files(paths), "excluded_notes": len(exclude)}
 
@@ -87,16 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             meta = train(paths, Path(tmp) / "m.crfsuite", exclude)
-            same = (Path(tmp) / "m.crfsuite").read_bytes() == MODEL.read_bytes()
+            same = all((Path(tmp) / name).read_bytes() == (MODEL.parent / shipped).read_bytes()
+                       for name, shipped in (("m.crfsuite", MODEL.name), ("m-ref.crfsuite", REF_MODEL.name)))
         recorded = json.loads(META.read_text("utf-8"))
-        print("model: " + ("identical" if same else "DIFFERS") + "; data digests: "
+        print("models: " + ("identical" if same else "DIFFERS") + "; data digests: "
               + ("match" if recorded.get("data") == meta["data"] else "DIFFER"))
         return 0 if same and recorded.get("data") == meta["data"] else 1
     meta = train(paths, args.out, exclude)
     if args.out == MODEL:
         META.write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"trained on {meta['sequences']} sequences from {', '.join(meta['data'])}: "
-          f"{args.out} ({args.out.stat().st_size:,} bytes)")
+          f"{args.out} ({args.out.stat().st_size:,} bytes), {ref_path(args.out)} "
+          f"({ref_path(args.out).stat().st_size:,} bytes, {meta['reference_model']['sequences']} references)")
     return 0
 
 
