@@ -8,9 +8,10 @@ a local file or reach the network.
 
 WeasyPrint lays out on one core, holds the whole document in memory and slows
 down more than in proportion to its length, so the chapters are rendered in
-chunks, in parallel processes (`chunks`). A chunk depends on nothing outside it
-but fixed options, so an unchanged chunk can be reused; its page numbers are
-left out, since they depend on every chunk before it. `assembly` then renders
+chunks, in parallel processes (`chunks`). A chunk sees nothing of the book
+but its own view (`chunk_view`) and fixed options, so an unchanged chunk need
+not be laid out again; its page numbers are left out, since they depend on
+every chunk before it. `assembly` then renders
 the front and back matter with the page numbers now known and a folio layer
 for each chunk (`folios`), and `merge` joins it all into one document:
 continuous folios, links, outline, destinations, tags (`tags`), each font
