@@ -131,11 +131,15 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes], *, sync: bool = True
     `sync` flushes it to disk first; cache entries skip that, as their checksum
     catches what a crash could leave half-written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Named by process and thread, created exclusively: a build writes thousands of entries, and
+    # Named by process and thread: a build writes thousands of entries, and
     # tempfile's random names cost more than the write itself. A killed run's leftovers are pruned.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(tmp, flags, 0o644)
+    except FileNotFoundError:  # the folder is made when first needed, not checked before every entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, flags, 0o644)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.writelines([data] if isinstance(data, bytes) else data)
