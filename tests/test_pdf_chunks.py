@@ -165,6 +165,7 @@ def structure_problems(path: Path) -> tuple[list[str], int]:
     (document,) = root["/K"] if isinstance(root["/K"], ArrayObject) else [root["/K"]]
     walk(document.get_object(), root)
     for value in nums.values():  # every element a ParentTree value names hangs from the one root
+        value = value.get_object()  # an array of a page's elements may be an indirect object, as PDF 1.7 prefers
         for element in value if isinstance(value, ArrayObject) else [value]:
             node, steps = element.get_object(), 0
             while node.get("/Type") != "/StructTreeRoot" and steps < 100:
