@@ -15,7 +15,6 @@ ANCHOR_SCHEME = "wikibind-anchor:"  # href of a link whose target is in another 
 
 Anchor = tuple[int, float, float]  # page index, x, y (PDF points, from the bottom left)
 
-_TREE_FANOUT = 64  # entries per node of the name and number trees we write
 _PAGINATION = b"/Artifact <</Type /Pagination /Subtype /PageNum>> BDC\n"
 
 
@@ -112,27 +111,6 @@ def _resources(pages: Sequence[Dictionary]) -> list[Dictionary]:
     for page in pages:
         visit(page.get("/Resources"))
     return found
-
-
-def _tree(out: Pdf, items: list[tuple[object, object]], kind: str) -> Dictionary:
-    """Return a balanced name or number tree (kind "/Names" or "/Nums") of sorted items."""
-    def node(entries: list, kids: bool) -> Dictionary:
-        made = Dictionary()
-        if kids:
-            made.Kids = Array(entries)
-            first, last = entries[0].Limits[0], entries[-1].Limits[1]
-        else:
-            made[kind] = Array([x for pair in entries for x in pair])
-            first, last = entries[0][0], entries[-1][0]
-        made.Limits = Array([first, last])
-        return out.make_indirect(made)
-
-    if len(items) <= _TREE_FANOUT:
-        return out.make_indirect(Dictionary({kind: Array([x for pair in items for x in pair])}))
-    level = [node(items[i:i + _TREE_FANOUT], False) for i in range(0, len(items), _TREE_FANOUT)]
-    while len(level) > _TREE_FANOUT:
-        level = [node(level[i:i + _TREE_FANOUT], True) for i in range(0, len(level), _TREE_FANOUT)]
-    return out.make_indirect(Dictionary(Kids=Array(level)))  # the root has no /Limits
 
 
 def describe(data: bytes) -> tuple[int, dict[str, Anchor], tuple[Bookmark, ...]]:
