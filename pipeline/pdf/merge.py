@@ -36,8 +36,9 @@ import tempfile
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import BinaryIO
 from urllib.parse import unquote
 
@@ -340,13 +341,12 @@ class Merger:
         self.spool: BinaryIO = tempfile.TemporaryFile()  # links to other parts, settled by finish
         self.held = 0
         self._file: _File | None = None
-        self.pages: list[int] = []  # the book's page objects in order
+        self.pages = array("L")  # the book's page objects in order
         self.shared: dict[bytes, int] = {}  # image or ICC profile -> its number
         self.fonts: dict[str, _Font] = {}  # font file digest -> the font uniting its subsets
         self.templates: dict[bytes, tuple[int, Array]] = {}  # folio template -> its resources' number, its box
-        self.kids: list[int] = []  # the Document element's, in reading order
-        self.nums: list[tuple[int, int]] = []  # ParentTree: key -> number of its value
-        self.key = 0  # the next StructParent(s) key
+        self.kids = array("L")  # the Document element's, in reading order
+        self.nums = array("L")  # ParentTree: the number of each key's value (keys are 0, 1, 2, ...)
         self.document: int | None = None
         self.document_entries = b""  # /S, /NS
         self.namespaces: bytes | None = None
@@ -401,7 +401,7 @@ class Merger:
             if at is None:
                 self.pages.extend(numbers)
             else:
-                self.pages[at:at] = numbers
+                self.pages[at:at] = array("L", numbers)
             copy.drain()
 
     @property
@@ -469,11 +469,13 @@ class Merger:
                 if value is None:
                     del holder[name]
                     continue
-                holder[name] = self.key
-                self.nums.append((self.key, copy.ref(value)))  # an array made indirect: nothing kept here
-                self.key += 1
-        kids = [copy.ref(kid) for kid in (document.K if isinstance(document.K, Array) else [document.K])]
-        self.kids = kids + self.kids if first else self.kids + kids
+                holder[name] = len(self.nums)
+                self.nums.append(copy.ref(value))  # an array made indirect: nothing of it kept here
+        kids = array("L", [copy.ref(kid) for kid in (document.K if isinstance(document.K, Array) else [document.K])])
+        if first:
+            self.kids[0:0] = kids
+        else:
+            self.kids.extend(kids)
 
     def _hold_links(self, copy: _Copy, pages: list[Dictionary]) -> None:
         """Mark the links to another part's anchors: written by finish, when every anchor is known."""
@@ -519,15 +521,16 @@ class Merger:
         catalog = [b"/Type /Catalog /Pages %d 0 R" % self.pages_root]
         catalog += [key.encode() + b" " + value for key, value in sorted(self.catalog.items())]
         if self.document is not None:
-            tree = _write_tree(file, [(b"%d" % key, b"%d 0 R" % value) for key, value in sorted(self.nums)], "/Nums")
+            tree = _write_tree(file, ((b"%d" % key, b"%d 0 R" % value) for key, value in enumerate(self.nums)),
+                               "/Nums")
             file.put(self.document, b"<< /Type /StructElem %s /P %d 0 R /K [ %s ] >>" % (
                 self.document_entries, self.struct_root, b" ".join(b"%d 0 R" % n for n in self.kids)))
             file.put(self.struct_root, b"<< /Type /StructTreeRoot /K [ %d 0 R ] /ParentTree %d 0 R "
-                     b"/ParentTreeNextKey %d%s >>" % (self.document, tree, self.key,
+                     b"/ParentTreeNextKey %d%s >>" % (self.document, tree, len(self.nums),
                                                       b" /Namespaces " + self.namespaces if self.namespaces else b""))
             catalog.append(b"/StructTreeRoot %d 0 R" % self.struct_root)
         if dests:
-            named = [(String(name).unparse(), _dest(pages, dests[name])) for name in sorted(dests)]
+            named = ((String(name).unparse(), _dest(pages, dests[name])) for name in sorted(dests))
             catalog.append(b"/Names << /Dests %d 0 R >>" % _write_tree(file, named, "/Names"))
         if outline:
             catalog.append(b"/Outlines %d 0 R" % _write_outline(file, pages, outline))
@@ -571,8 +574,11 @@ def _dest(pages: Sequence[int], anchor: Anchor) -> bytes:
     return b"[ %d 0 R " % pages[page] + Array([Name.XYZ, x, y, 0]).unparse()[2:]
 
 
-def _write_tree(file: _File, items: list[tuple[bytes, bytes]], kind: str) -> int:
-    """Write a balanced name or number tree (kind "/Names" or "/Nums") of sorted items; return its root."""
+def _write_tree(file: _File, items: Iterable[tuple[bytes, bytes]], kind: str) -> int:
+    """Write a balanced name or number tree (kind "/Names" or "/Nums") of sorted items; return its root.
+
+    The items are written as they come, a leaf at a time: only the nodes above the leaves are held.
+    """
     tag = kind.encode()
 
     def node(body: bytes) -> int:
@@ -581,14 +587,17 @@ def _write_tree(file: _File, items: list[tuple[bytes, bytes]], kind: str) -> int
         return number
 
     def pairs(entries: list[tuple[bytes, bytes]]) -> bytes:
-        return b"[ " + b" ".join(k + b" " + v for k, v in entries) + b" ]"
+        return tag + b" [ " + b" ".join(k + b" " + v for k, v in entries) + b" ]"
 
-    if len(items) <= _TREE_FANOUT:
-        return node(tag + b" " + pairs(items))
-    level = [(items[i][0], items[min(i + _TREE_FANOUT, len(items)) - 1][0],
-              node(tag + b" " + pairs(items[i:i + _TREE_FANOUT]) + b" /Limits [ %s %s ]"
-                   % (items[i][0], items[min(i + _TREE_FANOUT, len(items)) - 1][0])))
-             for i in range(0, len(items), _TREE_FANOUT)]
+    level: list[tuple[bytes, bytes, int]] = []  # (first key, last key, node) of each leaf
+    stream = iter(items)
+    leaf = list(islice(stream, _TREE_FANOUT))
+    following = list(islice(stream, _TREE_FANOUT))
+    if not following:
+        return node(pairs(leaf))  # one node: the root, without /Limits
+    while leaf:
+        level.append((leaf[0][0], leaf[-1][0], node(pairs(leaf) + b" /Limits [ %s %s ]" % (leaf[0][0], leaf[-1][0]))))
+        leaf, following = following, list(islice(stream, _TREE_FANOUT))
     while len(level) > _TREE_FANOUT:
         level = [(group[0][0], group[-1][1],
                   node(b"/Kids [ %s ] /Limits [ %s %s ]" % (b" ".join(b"%d 0 R" % k for _, _, k in group),
