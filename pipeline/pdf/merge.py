@@ -347,7 +347,9 @@ class Merger:
         self.templates: dict[bytes, tuple[int, Array]] = {}  # folio template -> its resources' number, its box
         self.kids = array("L")  # the Document element's, in reading order
         self.nums = array("L")  # ParentTree: the number of each key's value (keys are 0, 1, 2, ...)
-        self.document: int | None = None
+        self.document: int | None = None  # the book's Document element, once a part is tagged
+        self.struct_root = 0  # the book's StructTreeRoot (numbered with the Document element)
+        self._pages_root: int | None = None
         self.document_entries = b""  # /S, /NS
         self.namespaces: bytes | None = None
         self.catalog: dict[str, bytes] = {}  # from the front matter: /Lang, /MarkInfo, ...
@@ -407,7 +409,7 @@ class Merger:
     @property
     def pages_root(self) -> int:
         """The number of the book's page tree root."""
-        if not hasattr(self, "_pages_root"):
+        if self._pages_root is None:
             self._pages_root = self.file.reserve()
         return self._pages_root
 
