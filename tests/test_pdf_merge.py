@@ -8,7 +8,7 @@ import warnings
 import pikepdf
 import pytest
 
-from pipeline.pdf import PdfOptions, render_chunk
+from pipeline.pdf import PdfOptions, build_pdf, render_chunk
 from pipeline.pdf.merge import Merger, Part
 from test_pdf_chunks import chain_book
 
@@ -52,3 +52,17 @@ def test_join_memory_does_not_grow_with_the_parts():
     process.join()
     assert pages == 180 * chunk.pages
     assert after - before < 15, f"the join grew by {after - before:.1f} MiB over 150 parts"
+
+
+@pytest.mark.slow
+def test_pdf_a1_is_joined_without_object_streams():
+    """PDF 1.4 (PDF/A-1b) has neither object streams nor cross-reference streams: the join writes a table."""
+    data = build_pdf(chain_book(), PdfOptions(variant="pdf/a-1b"), workers=1, chunk_chars=3000)
+    assert data.startswith(b"%PDF-1.4") and b"/ObjStm" not in data and b"/XRef" not in data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            assert pdf.check_pdf_syntax() == []
+            fonts = [obj for obj in pdf.objects if isinstance(obj, pikepdf.Dictionary) and obj.get("/Subtype") == "/Type0"]
+            assert len({str(font.BaseFont) for font in fonts}) == len(fonts)  # each font once
+            assert all("/CIDSet" in font.DescendantFonts[0].FontDescriptor for font in fonts)  # PDF/A-1 wants it
