@@ -2,10 +2,17 @@
 
     .venv/bin/python bench/run.py --articles 1000 --repeat 3
 
+    .venv/bin/python bench/run.py --articles 200 --repeat 3 --pdf-only
+    .venv/bin/python bench/run.py --articles 400 --join-memory
+
 Peers: `pandoc -o book.epub *.md`, `pandoc --standalone --embed-resources -o
 book.html *.md`, and WeasyPrint on that one HTML document. Prints medians of
 wall time and the peak RSS of the largest process, and wikibind's ratios to
 the peers. Machines are noisy: read the ratios, not the seconds.
+
+`--join-memory` builds the PDF once, then joins its cached chunks again in a
+process of its own (the front and back matter laid out by a pool of workers,
+as a build does) and prints that process's peak RSS: the join's memory alone.
 """
 from __future__ import annotations
 
@@ -61,16 +68,76 @@ def run_peers(run: Callable[..., None], work: Path, source: Path, pages: list[st
                                         str(work / "peer.pdf")], source)
 
 
+def join_alone(out: Path) -> None:
+    """Join a built book's cached PDF chunks again; print the pages, seconds and this process's peak RSS."""
+    import resource
+    from collections.abc import Sequence
+
+    from pipeline.pdf import PdfOptions, assemble_pdf, cores, process_pool
+    from pipeline.pdf.objects import describe
+    from tasks import store
+
+    cache = out / ".cache"
+    (book_file,) = (cache / "book").glob("*.pickle")
+    book = store.load(book_file).unpack()
+    order = {chapter.id: i for i, chapter in enumerate(book.chapters)}
+    files = sorted((order[store.load(f).chapters[0]], f) for f in (cache / "pdf").glob("*.pickle"))
+
+    class Stored(Sequence):
+        """The chunks read from the cache when indexed, one at a time, as a build reads them."""
+
+        def __len__(self) -> int:
+            return len(files)
+
+        def __getitem__(self, index: int) -> object:  # type: ignore[override]
+            return store.load(files[index][1])
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    started = time.perf_counter()
+    with process_pool(cores()) as pool:
+        pdf = assemble_pdf(book, Stored(), PdfOptions(), mapper=pool.map)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"{len(book.chapters)} articles, {len(files)} chunks, {describe(pdf)[0]} pages, {len(pdf) / 2**20:.1f} MiB: "
+          f"join {seconds:.1f} s, peak RSS {peak} MiB (before the join {before} MiB)")
+
+
+def report(args: argparse.Namespace, rows: dict[str, list[tuple[float, int, float]]]) -> dict[str, tuple]:
+    """Print the table of medians; return them by run."""
+    med = {name: median(runs) for name, runs in rows.items()}
+    print(f"# {args.articles} articles, median of {args.repeat}; {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
+          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9} {'CPU s':>9}  (peak: the largest single process)")
+    for name, (seconds, rss, cpu) in med.items():
+        print(f"{name:34} {seconds:9.2f} {rss:9d} {cpu:9.2f}")
+    return med
+
+
+def _ratio(rows: dict[str, list[tuple[float, int, float]]], name: str, column: int) -> float:
+    """Return the median over runs of one run's ratio to the WeasyPrint run beside it (seconds: 0, CPU: 2)."""
+    return statistics.median(ours[column] / peer[column]
+                             for ours, peer in zip(rows[name], rows["weasyprint one document"]))
+
+
 def main() -> None:
     """Generate the corpus, run peers and wikibind, print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-pdf", action="store_true", help="leave out the PDF measurements (the slow part)")
+    ap.add_argument("--pdf-only", action="store_true",
+                    help="only the PDF: wikibind's against WeasyPrint on pandoc's one HTML document")
     ap.add_argument("--no-peers", action="store_true",
                     help="time wikibind alone (at 10,000 articles WeasyPrint on one document needs more memory than "
                          "this kind of machine has)")
+    ap.add_argument("--join-memory", action="store_true",
+                    help="the peak RSS of the PDF's join alone, in a process of its own")
+    ap.add_argument("--join-from", metavar="OUT", help=argparse.SUPPRESS)  # that process: join OUT's cached chunks
     args = ap.parse_args()
+    if args.join_from:
+        join_alone(Path(args.join_from))
+        return
 
     work = Path(tempfile.mkdtemp(prefix="wikibind-bench-"))
     source = work / "src"
@@ -89,6 +156,27 @@ def main() -> None:
     def fresh() -> None:
         shutil.rmtree(work / "out", ignore_errors=True)
 
+    if args.join_memory:
+        subprocess.run([*WIKIBIND, str(source), "-o", str(work / "out"), "--title", "Bench", "-q", "--format", "pdf"],
+                       cwd=root, check=True)
+        subprocess.run([sys.executable, __file__, "--join-from", str(work / "out")], cwd=root, check=True)
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    if args.pdf_only:
+        pandoc = pypandoc.get_pandoc_path()
+        subprocess.run([pandoc, "-f", "gfm", "--standalone", "--embed-resources", "-o", str(work / "peer.html"),
+                        *env_title, *pages], cwd=source, check=True)
+        out = ["-o", str(work / "out"), "--title", "Bench", "-q"]
+        for _ in range(args.repeat):  # in turn: the machine's drift falls alike on each side of the ratio
+            rows.setdefault("weasyprint one document", []).append(
+                measure([sys.executable, "-m", "weasyprint", str(work / "peer.html"), str(work / "peer.pdf")], source))
+            fresh()
+            rows.setdefault("wikibind pdf", []).append(measure([*WIKIBIND, str(source), *out, "--format", "pdf"], root))
+        report(args, rows)
+        print(f"pdf / weasyprint one document               "
+              f"{_ratio(rows, 'wikibind pdf', 0):.2f}  [<= 0.70]  (CPU seconds: {_ratio(rows, 'wikibind pdf', 2):.2f})")
+        shutil.rmtree(work, ignore_errors=True)
+        return
     if not args.no_peers:
         run_peers(run, work, source, pages, env_title, args.no_pdf)
     out = ["-o", str(work / "out"), "--title", "Bench", "-q"]
@@ -115,13 +203,7 @@ def main() -> None:
         run("wikibind all three", [*WIKIBIND, str(source), *out], before=fresh)
     edited.write_text(original, encoding="utf-8")
 
-    med = {name: median(runs) for name, runs in rows.items()}
-    print(f"# {args.articles} articles, median of {args.repeat}; {os.cpu_count()} cores, "
-          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
-    print(f"{'run':34} {'seconds':>9} {'peak MiB':>9} {'CPU s':>9}  (peak: the largest single process)")
-    for name, (seconds, rss, cpu) in med.items():
-        print(f"{name:34} {seconds:9.2f} {rss:9d} {cpu:9.2f}")
+    med = report(args, rows)
     t = {k: v[0] for k, v in med.items()}
     if args.no_peers:
         shutil.rmtree(work, ignore_errors=True)

@@ -10,6 +10,7 @@ import io
 import random
 import re
 import subprocess
+import warnings
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -28,7 +29,8 @@ from pipeline.pdf import PdfOptions, build_pdf, chunk_view, plan_chunks, render_
 from pipeline.pdf.documents import _written
 from pipeline.pdf.folios import _folio_specimen, _laid_out_folios
 from pipeline.pdf.fonts import _union_glyphs, _widths
-from pipeline.pdf.objects import ANCHOR_SCHEME, _tree, _tree_items
+from pipeline.pdf.merge import _File, _write_tree
+from pipeline.pdf.objects import ANCHOR_SCHEME, _tree_items
 from pipeline.render import TEMPLATES
 from test_pdf import FILLER, book_of, destinations, fonts, link_targets, page_texts
 
@@ -161,6 +163,7 @@ def structure_problems(path: Path) -> tuple[list[str], int]:
     (document,) = root["/K"] if isinstance(root["/K"], ArrayObject) else [root["/K"]]
     walk(document.get_object(), root)
     for value in nums.values():  # every element a ParentTree value names hangs from the one root
+        value = value.get_object()  # an array of a page's elements may be an indirect object, as PDF 1.7 prefers
         for element in value if isinstance(value, ArrayObject) else [value]:
             node, steps = element.get_object(), 0
             while node.get("/Type") != "/StructTreeRoot" and steps < 100:
@@ -230,13 +233,33 @@ def test_a_chunk_sees_what_it_renders_only() -> None:
     assert render_view(key) == render_chunk(book, [0])
 
 
-def test_name_and_number_trees_and_united_glyphs() -> None:
-    out = pikepdf.new()
-    items = [(pikepdf.String(f"a{i:05d}"), i) for i in range(5000)]
-    tree = _tree(out, items, "/Names")
+def written_trees(items: list[tuple[bytes, bytes]], version: str) -> pikepdf.Pdf:
+    """Return a PDF the book's writer made of a name tree and a number tree of `items` (as unparsed)."""
+    data = io.BytesIO()
+    file = _File(data, version)
+    names, nums = _write_tree(file, items, "/Names"), _write_tree(file, [(b"3", b"1"), (b"9", b"2")], "/Nums")
+    pages, root = file.reserve(), file.reserve()
+    file.put(pages, b"<< /Type /Pages /Count 0 /Kids [ ] >>")
+    file.put(root, b"<< /Type /Catalog /Pages %d 0 R /Names << /Dests %d 0 R >> /PageLabels %d 0 R >>"
+             % (pages, names, nums))
+    file.close(b"/Root %d 0 R" % root, "trees")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # qpdf warns about a damaged file it repairs
+        return pikepdf.open(io.BytesIO(data.getvalue()))
+
+
+@pytest.mark.parametrize("version", ["1.7", "1.4"])  # object and cross-reference streams, or a table
+def test_name_and_number_trees(version: str) -> None:
+    items = [(f"a{i:05d}", i) for i in range(5000)]
+    pdf = written_trees([(pikepdf.String(k).unparse(), b"%d" % v) for k, v in items], version)
+    tree = pdf.Root.Names.Dests
     assert "/Kids" in tree and "/Limits" not in tree  # balanced, the root without limits
-    assert [(str(k), int(v)) for k, v in _tree_items(tree, "/Names")] == [(str(k), v) for k, v in items]
-    assert [int(v) for _, v in _tree_items(_tree(out, [(3, 1), (9, 2)], "/Nums"), "/Nums")] == [1, 2]
+    assert [(str(k), int(v)) for k, v in _tree_items(tree, "/Names")] == items
+    assert [int(v) for _, v in _tree_items(pdf.Root.PageLabels, "/Nums")] == [1, 2]
+    assert bytes(pdf.trailer.ID[0]) == b"trees"
+
+
+def test_united_glyphs() -> None:
     # Two subsets of one font, glyph ids kept, united: every glyph of each at its own id.
     def subset_of(text: str) -> bytes:
         font = TTFont(TEMPLATES / "fonts" / "gentium-book-plus" / "GentiumBookPlus-Regular.woff")

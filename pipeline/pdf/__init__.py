@@ -14,9 +14,10 @@ not be laid out again; its page numbers are left out, since they depend on
 every chunk before it. `assembly` then renders
 the front and back matter with the page numbers now known and a folio layer
 for each chunk (`folios`), and `merge` joins it all into one document:
-continuous folios, links, outline, destinations, tags (`tags`), each font
-(`fonts`) and image once. Every change to WeasyPrint's or pydyf's internals
-lives in `patches`.
+continuous folios, links, outline, destinations, one structure tree, each font
+(`fonts`) and image once. The join writes each part's objects to the output as
+the part comes, so its memory does not grow with the book. Every change to
+WeasyPrint's or pydyf's internals lives in `patches`.
 
 Modules: `options` (paper, PdfOptions), `documents` (one WeasyPrint document),
 `tables` (tables that fit), `objects` (PDF objects the others share).

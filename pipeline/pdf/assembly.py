@@ -146,12 +146,14 @@ def assemble_volumes(book: Book, chunks: Sequence[RenderedChunk], options: PdfOp
     if not cut:
         for run in runs:  # the chapters, while the back matter is rendered
             add(run)
-    done = len(runs)
     for piece in back:
+        done = len(runs)
         place(piece)
-    if not cut:
-        for run in runs[done:]:
-            add(run)
+        if not cut:  # each piece joined as it comes and let go: the back matter is never in memory whole
+            for k in range(done, len(runs)):
+                add(runs[k])
+                runs[k] = (runs[k][0], None, runs[k][2])
+        del piece
     count = volume + 1
     fronts = laid_out([(_render_numbered, (_front(book, options, folio_of.get, (number + 1, count) if cut else None),
                                            options, book.meta.title, _identifier(book, number, cut)))

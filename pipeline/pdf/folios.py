@@ -11,7 +11,7 @@ from weasyprint.layout.page import PageType
 
 from .documents import _written
 from .fonts import _widths
-from .objects import _PAGINATION, _contents, _copy
+from .objects import _PAGINATION, _contents
 from .options import PdfOptions
 
 __all__ = ["FolioLayer", "STAMP_DIGITS", "Stamps", "render_folio_layer"]
@@ -140,14 +140,12 @@ class Stamps:
             for i, kind in enumerate(kinds)))
 
 
-def _draw_over(out: Pdf, template: Pdf, pages: list[Dictionary], contents: Sequence[bytes | None]) -> list[Dictionary]:
+def _draw_over(out: Pdf, resources: Dictionary, bbox: Array, pages: list[Dictionary],
+               contents: Sequence[bytes | None]) -> None:
     """Draw each content stream over its page, as a Form XObject marked as a pagination artifact.
 
-    The forms use the resources of the template's first page; return them (once).
+    The forms use `resources` (a template's first page's, shared by every part) and its page box `bbox`.
     """
-    layer = template.pages[0].obj
-    resources = _copy(out, template, layer.Resources)  # the same object for every part using the template
-    bbox = Array([float(v) for v in layer.MediaBox])
     save = out.make_stream(b"q\n")  # WeasyPrint leaves its y-flip in force at the end of a page
     for i, (page, content) in enumerate(zip(pages, contents)):
         if content is None:
@@ -160,7 +158,6 @@ def _draw_over(out: Pdf, template: Pdf, pages: list[Dictionary], contents: Seque
         streams = list(page.Contents) if isinstance(page.Contents, Array) else [page.Contents]
         tail = b"Q\n" + _PAGINATION + name.encode() + b" Do\nEMC\n"
         page.Contents = Array([save, *streams, out.make_stream(tail)])
-    return [resources]
 
 
 _FOLIO_DIGITS = 6  # folios stamped up to 999,999

@@ -6,42 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from fontTools.ttLib import TTFont
-from pikepdf import Array, Dictionary, Name, Pdf
-
-from .objects import _identity
-
-
-class _Fonts:
-    """The font dictionaries of every part, grouped by the font file they subset."""
-
-    def __init__(self) -> None:
-        self.slots: dict[str, list[tuple[Dictionary, str]]] = {}  # digest -> [(font resource dict, name)]
-
-    def collect(self, resources: list[Dictionary], digests: Mapping[str, str]) -> None:
-        """Note where each font of known origin is used."""
-        tables = {_identity(res["/Font"]): res["/Font"] for res in resources if res.get("/Font") is not None}
-        for fonts in tables.values():  # each font table once, however many pages share it
-            for name, font in fonts.items():
-                digest = digests.get(str(font.get("/BaseFont", "")))
-                if digest is not None:
-                    self.slots.setdefault(digest, []).append((fonts, name))
-
-    def unite(self, out: Pdf) -> None:
-        """Make every use of one font file point to one font dictionary, embedding the glyphs of all."""
-        names: dict[str, str] = {}  # BaseFont -> digest, to keep names apart
-        for digest, slots in sorted(self.slots.items()):
-            distinct: dict[tuple[int, int], Dictionary] = {}
-            for fonts, name in slots:
-                distinct.setdefault(fonts[name].objgen, fonts[name])
-            candidates = list(distinct.values())
-            if len(candidates) > 1 and not (all(_unitable(font) for font in candidates) and _agree(candidates)):
-                continue  # each part's own: not subset by glyph id, or glyphs of other widths (content relies on them)
-            united = _unite(out, candidates) if len(candidates) > 1 else candidates[0]
-            for fonts, name in slots:
-                fonts[name] = united
-            base = str(united.BaseFont)
-            if names.setdefault(base, digest) != digest:  # one name, two font files: tell them apart
-                _rename(united, digest)
+from pikepdf import Array, Dictionary, Name
 
 
 def _unitable(font: Dictionary) -> bool:
@@ -56,56 +21,10 @@ def _unitable(font: Dictionary) -> bool:
         return False
 
 
-def _agree(fonts: list[Dictionary]) -> bool:
-    """Whether the fonts declare the same width for every glyph they have in common."""
-    seen: dict[int, int | float] = {}
-    for font in fonts:
-        for gid, width in _widths(font.DescendantFonts[0].get("/W") or Array()).items():
-            if seen.setdefault(gid, width) != width:
-                return False
-    return True
-
-
-def _unite(out: Pdf, fonts: list[Dictionary]) -> Dictionary:
-    """Return the first font with the glyphs, widths and text mapping of all of them."""
-    widths: dict[int, int | float] = {}
-    text: dict[int, str] = {}
-    programs = []
-    for font in fonts:
-        cid = font.DescendantFonts[0]
-        for gid, width in _widths(cid.get("/W") or Array()).items():
-            widths.setdefault(gid, width)
-        if "/ToUnicode" in font:
-            for gid, hex_text in _bfchars(font.ToUnicode.read_bytes()).items():
-                text.setdefault(gid, hex_text)  # the first part's, as the first use wins in WeasyPrint
-        programs.append(cid.FontDescriptor.FontFile2.read_bytes())
-    united = fonts[0]
-    cid = united.DescendantFonts[0]
-    descriptor = cid.FontDescriptor
-    program = _union_glyphs(programs)
-    descriptor.FontFile2 = out.make_stream(program, Length1=len(program))
-    cid.W = _w_array(widths)
-    united.ToUnicode = out.make_stream(_to_unicode(text))
-    bbox = [float(v) for v in descriptor.FontBBox]
-    descriptor.FontBBox = Array([bbox[0], bbox[1], max(widths.values(), default=0), bbox[3]])
-    fixed = len(widths) > 1 and len(set(widths.values())) == 1
-    descriptor.Flags = (int(descriptor.Flags) | 1) if fixed else (int(descriptor.Flags) & ~1)
-    if "/CIDSet" in descriptor:  # PDF/A-1: which CIDs the program holds
-        bits = bytearray((max(widths) // 8) + 1)
-        for gid in widths:
-            bits[gid // 8] |= 0x80 >> (gid % 8)
-        descriptor.CIDSet = out.make_stream(bytes(bits))
-    return united
-
-
-def _rename(font: Dictionary, digest: str) -> None:
-    """Give a font a subset tag of its own, derived from its file's digest."""
+def _rename_name(base: str, digest: str) -> str:
+    """Return a font name with a subset tag of its own, derived from its file's digest."""
     tag = "".join(chr(65 + b % 26) for b in bytes.fromhex(digest)[:6])
-    name = Name("/" + tag + "+" + str(font.BaseFont)[1:].split("+", 1)[-1])
-    font.BaseFont = name
-    cid = font.DescendantFonts[0]
-    cid.BaseFont = name
-    cid.FontDescriptor.FontName = name
+    return "/" + tag + "+" + base[1:].split("+", 1)[-1]
 
 
 def _widths(w: Array) -> dict[int, int | float]:

@@ -15,7 +15,6 @@ ANCHOR_SCHEME = "wikibind-anchor:"  # href of a link whose target is in another 
 
 Anchor = tuple[int, float, float]  # page index, x, y (PDF points, from the bottom left)
 
-_TREE_FANOUT = 64  # entries per node of the name and number trees we write
 _PAGINATION = b"/Artifact <</Type /Pagination /Subtype /PageNum>> BDC\n"
 
 
@@ -79,20 +78,6 @@ def _contents(page: Dictionary) -> bytes:
     return contents.read_bytes()
 
 
-def _detach(out: Pdf, first: int) -> int:
-    """Give the streams copied since object number `first` their data, so their source can close.
-
-    Qpdf copies a foreign stream's data only when it writes the file, keeping
-    the whole source in memory until then. Return the next object number.
-    """
-    end = out.make_indirect(Dictionary()).objgen[0]  # unreferenced: not written
-    for number in range(first, end):
-        obj = out.get_object((number, 0))
-        if isinstance(obj, pikepdf.Stream):
-            obj.write(obj.read_raw_bytes(), filter=obj.get("/Filter"), decode_parms=obj.get("/DecodeParms"))
-    return end
-
-
 def _wrap_contents(out: Pdf, page: Dictionary, before: bytes, after: bytes) -> None:
     """Put `before` and `after` around a page's content streams."""
     contents = page.get("/Contents")
@@ -126,40 +111,6 @@ def _resources(pages: Sequence[Dictionary]) -> list[Dictionary]:
     for page in pages:
         visit(page.get("/Resources"))
     return found
-
-
-def _dest(pages: Sequence[Dictionary], anchor: Anchor) -> Array:
-    """Return an explicit destination: the anchor's page, left and top."""
-    page, x, y = anchor
-    return Array([pages[page], Name.XYZ, x, y, 0])
-
-
-def _tree(out: Pdf, items: list[tuple[object, object]], kind: str) -> Dictionary:
-    """Return a balanced name or number tree (kind "/Names" or "/Nums") of sorted items."""
-    def node(entries: list, kids: bool) -> Dictionary:
-        made = Dictionary()
-        if kids:
-            made.Kids = Array(entries)
-            first, last = entries[0].Limits[0], entries[-1].Limits[1]
-        else:
-            made[kind] = Array([x for pair in entries for x in pair])
-            first, last = entries[0][0], entries[-1][0]
-        made.Limits = Array([first, last])
-        return out.make_indirect(made)
-
-    if len(items) <= _TREE_FANOUT:
-        return out.make_indirect(Dictionary({kind: Array([x for pair in items for x in pair])}))
-    level = [node(items[i:i + _TREE_FANOUT], False) for i in range(0, len(items), _TREE_FANOUT)]
-    while len(level) > _TREE_FANOUT:
-        level = [node(level[i:i + _TREE_FANOUT], True) for i in range(0, len(level), _TREE_FANOUT)]
-    return out.make_indirect(Dictionary(Kids=Array(level)))  # the root has no /Limits
-
-
-def _copy(out: Pdf, src: Pdf, value: object) -> object:
-    """Return an object of `src` copied into `out` (qpdf copies only indirect objects across files)."""
-    if isinstance(value, (Dictionary, Array, pikepdf.Stream)):
-        return out.copy_foreign(value if value.is_indirect else src.make_indirect(value))
-    return value
 
 
 def describe(data: bytes) -> tuple[int, dict[str, Anchor], tuple[Bookmark, ...]]:
