@@ -186,6 +186,9 @@ def _build(args: argparse.Namespace, source: Path, out: Path, cache: Path) -> in
     config = load_config(source, args.config, args.title, args.csl, args.paper, args.duplex, args.crop_marks,
                          getattr(args, "volume_pages", None))
     tasks = plan(source, cache, formats, config, _media(args, source, config))
+    if any(task.fmt == "pdf" and not task.complete() for task in tasks):
+        # WeasyPrint loaded once, before Luigi forks a process per task: each chunk's inherits it.
+        import pipeline.pdf  # noqa: F401
     # Templates compiled once, not in every task's process (keyed by their source, so an edit recompiles).
     (cache / "jinja").mkdir(exist_ok=True)
     environment().bytecode_cache = jinja2.FileSystemBytecodeCache(str(cache / "jinja"))

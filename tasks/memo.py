@@ -83,16 +83,23 @@ class Memo:
         """
         head = (self.code, function.__module__, function.__qualname__, digest_of(shared))
         names = [digest_of((head, item)) for item in items]
-        found: list[object] = [self._load(name) for name in names]
-        todo = [i for i, value in enumerate(found) if value is _MISSING]
+        # Entries found are read one at a time as they are given: a book's worth of laid-out pages
+        # need not be in memory at once. One found damaged is made here, when its turn comes.
+        present = [(self.folder / f"{name}.pickle").exists() for name in names]
+        todo = [i for i, there in enumerate(present) if not there]
         made = iter(mapper(Call(function, shared), [items[i] for i in todo]))
         self.used += names
-        self.fresh += [value is _MISSING for value in found]
+        first = len(self.fresh)
+        self.fresh += [not there for there in present]
 
         def results() -> Iterator[T]:
-            for name, value in zip(names, found):
-                if value is _MISSING:
-                    value = next(made)
+            for i, name in enumerate(names):
+                value = self._load(name) if present[i] else next(made)
+                remade = not present[i]
+                if value is _MISSING:  # found damaged (or removed meanwhile): made here
+                    value, remade = function(*items[i], *shared), True
+                    self.fresh[first + i] = True
+                if remade:
                     store.save(self.folder / f"{name}.pickle", value)
                 yield value  # type: ignore[misc]
         return results()
