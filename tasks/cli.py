@@ -34,7 +34,7 @@ from pipeline.model import Book
 from pipeline.render import environment
 from pipeline.source import read_inside
 
-from . import memo, store
+from . import store
 from .progress import progress
 from .plan import BuildFailed, UsageError, folder_of, hashes_path, plan, plan_book
 from .workflow import (FORMATS, BuildFormat, ConvertChunk, Summary,
@@ -231,7 +231,7 @@ def _live(tasks: list[BuildFormat], cache: Path) -> set[Path]:
         live.add(Path(task.output().path))
         todo += luigi.task.flatten(task.requires())
         header = load_header(task.output())
-        live |= memo.entries(cache, header.get("used", []))  # the memo's results it used
+        live |= {Path(pack) for pack in header.get("used", [])}  # the memo's packs it used
         if isinstance(task, BuildFormat):  # the PDF's chunks are found while it runs: it lists them
             live |= {Path(cache) / "pdf" / f"{d}.pickle" for d in header.get("chunks", [])}
     return live

@@ -173,7 +173,7 @@ def prune(cache: Path, live: set[Path]) -> int:
             pass
     sized: list[tuple[float, int, Path]] = []
     budget = 0
-    for path in cache.glob("*/*"):
+    for path in [*cache.glob("*/*"), *cache.glob("memo/*/*")]:  # the memo keeps a folder per function
         try:
             stat = path.lstat()
         except OSError:

@@ -75,10 +75,10 @@ class _Cached(luigi.Task):
         return self._memo
 
     def save(self, value: object, started: float, **header: object) -> None:
-        """Store the result with the seconds it took, the memo entries it used, and what else publishing reads."""
-        used = getattr(self, "_memo", None)
+        """Store the result with the seconds it took, the memo's packs it used, and what else publishing reads."""
+        memo = getattr(self, "_memo", None)
         store.save(Path(self.output().path), value, seconds=time.perf_counter() - started,
-                   used=used.used if used else [], **header)
+                   used=sorted(memo.used) if memo else [], **header)
 
 
 def load_value(target: luigi.LocalTarget) -> object:

@@ -80,10 +80,10 @@ def test_kept_renderings_serve_only_the_code_that_made_them(corpus: Path, tmp_pa
 
     out = tmp_path / "out"
     assert build(corpus, out, "--format", "html").status == 0
-    for path in (out / ".cache" / "memo").glob("*.pickle"):  # chapters' markup is kept as UTF-8
-        value = store.load(path)
-        if isinstance(value, bytes):
-            store.save(path, value.replace(b"</p>", b"<!--kept--></p>"))
+    for pack in (out / ".cache" / "memo").rglob("*.pickle"):  # chapters' markup is kept as UTF-8
+        marked = {name: value.replace(b"</p>", b"<!--kept--></p>") if isinstance(value, bytes) else value
+                  for name, value in store.load(pack).items()}
+        store.save(pack, marked, **store.header(pack))
     _edit(corpus, "Anarchism.md")
     assert "<!--kept-->" in build(corpus, out, "--format", "html").output("html").read_text(encoding="utf-8")
     code = tasks.plan.code_digest  # another wikibind: its own code digest
