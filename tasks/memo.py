@@ -101,6 +101,10 @@ class Memo:
                 yield value  # type: ignore[misc]
         return results()
 
+    def through(self, mapper: Callable[..., Iterator]) -> Callable[..., Iterator]:
+        """This memo's `each`, computing what is missing through `mapper`."""
+        return lambda function, items, *shared: self.each(function, items, *shared, mapper=mapper)
+
     def many(self, function: Callable[[list], list[T]], items: Sequence[object], *shared: Any) -> list[T]:
         """As `each`, for a function that takes the list of missing items and returns their results in order.
 
