@@ -1,6 +1,7 @@
 """Shared fixtures: the sample book, built once per test session through the CLI."""
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import tempfile
@@ -34,6 +35,11 @@ class Built:
     def output(self, fmt: str) -> Path:
         """Return the path of one output format."""
         return Path(self.report["outputs"][fmt])
+
+
+def digest(data: bytes) -> str:
+    """A whole output as its size and hash: a failed comparison prints a line, not megabytes of bytes."""
+    return f"{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()[:16]}"
 
 
 def build(source: Path, out: Path, *args: str) -> Built:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, build
+from conftest import ROOT, build, digest
 from tasks import store
 from tasks.cli import main
 
@@ -84,7 +84,7 @@ def test_disk_full_while_publishing_keeps_the_old_output(small: Path, tmp_path: 
     monkeypatch.setattr(store, "write_atomic", full)
     assert main(["build", str(small), "-o", str(out), "--format", "html"]) == 2
     assert "No space left on device" in capsys.readouterr().err
-    assert first.output("html").read_bytes() == old
+    assert digest(first.output("html").read_bytes()) == digest(old)
     monkeypatch.setattr(store, "write_atomic", real_write)
     assert build(small, out, "--format", "html").status == 0
     assert not list(out.glob(".*.part"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import mwparserfromhell as mwp
 import pytest
 
-from conftest import ROOT, Built, CountingServer, build
+from conftest import ROOT, Built, CountingServer, build, digest
 from pipeline.dump import Dump
 from tasks.cli import main
 from validators import epubcheck, vnu
@@ -139,7 +139,7 @@ def test_a_bz2_export_builds_the_same_book(exported: Built, tmp_path: Path) -> N
                   "--format", "html")
     assert again.status == 0
     for fmt in ("epub", "html"):
-        assert again.output(fmt).read_bytes() == exported.output(fmt).read_bytes(), fmt
+        assert digest(again.output(fmt).read_bytes()) == digest(exported.output(fmt).read_bytes()), fmt
 
 
 def test_a_truncated_export_fails_clearly_and_the_previous_books_stay(tmp_path: Path,

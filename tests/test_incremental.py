@@ -15,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from bench.make_corpus import build as make_corpus
-from conftest import ROOT, build
+from conftest import ROOT, build, digest
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "tasks.cli", "build"]
@@ -120,13 +120,15 @@ def test_sigkill_during_pdf_leaves_the_old_pdf_intact(tmp_path: Path) -> None:
     deadline = time.time() + 120
     while set((out / ".cache" / "book").iterdir()) == books_before and time.time() < deadline:
         time.sleep(0.1)
-    time.sleep(2.0)  # well inside WeasyPrint's rendering of 40 articles
+    time.sleep(1.0)  # inside WeasyPrint's rendering of the edited chunk, on most machines
     assert proc.poll() is None, "the build finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert pdf.read_bytes() == old and len(PdfReader(pdf).pages) > 10
+    killed = pdf.read_bytes()
     again = build(corpus, out, "--format", "pdf")
     assert again.status == 0 and pdf.read_bytes() != old and len(PdfReader(pdf).pages) > 10
+    # A slow machine may reach the PDF's rename before the kill: the old book or the whole new one, never a part.
+    assert digest(killed) in (digest(old), digest(pdf.read_bytes()))
     assert not list(out.glob(".*.part"))
 
 
@@ -177,7 +179,7 @@ def test_two_workers_under_luigid(corpus: Path, tmp_path: Path) -> None:
         daemon.wait(timeout=10)
     local = build(corpus, tmp_path / "local", "--format", "epub", "--format", "html")
     for fmt in ("epub", "html"):
-        assert local.output(fmt).read_bytes() == next(out.glob(f"*.{fmt}")).read_bytes()
+        assert digest(local.output(fmt).read_bytes()) == digest(next(out.glob(f"*.{fmt}")).read_bytes())
 
 
 @pytest.mark.parametrize("stage", ["clean", "convert", "book", "out"])
@@ -198,8 +200,11 @@ def test_sigkill_at_each_stage_then_the_next_run_matches_a_clean_build(stage: st
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert {p.name: p.read_bytes() for p in out.glob("*.*") if p.suffix in (".epub", ".html")} == old
+    killed = {p.name: p.read_bytes() for p in out.glob("*.*") if p.suffix in (".epub", ".html")}
     assert build(corpus, out, *formats).status == 0
     clean = build(corpus, tmp_path / "clean", *formats)
     for fmt in ("epub", "html"):
-        assert next(out.glob(f"*.{fmt}")).read_bytes() == clean.output(fmt).read_bytes()
+        assert digest(next(out.glob(f"*.{fmt}")).read_bytes()) == digest(clean.output(fmt).read_bytes())
+    # Each book is the old one or the whole new one (a slow machine may get that far before the kill).
+    new = {p.name: p.read_bytes() for p in out.glob("*.*") if p.suffix in (".epub", ".html")}
+    assert killed.keys() == old.keys() and all(digest(killed[name]) in (digest(old[name]), digest(new[name])) for name in killed)
