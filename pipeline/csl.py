@@ -226,17 +226,17 @@ def citeproc(items: list[dict], style_xml: str = "", citations: Sequence[str] = 
         size = len(document) + refs.stat().st_size + len(style_xml)
         out = run_pandoc(args, document, size)
     root = lxml_html.fromstring(f"<div>{out}</div>")
-    entries = [_inline(root, f"ref-{ours[str(item['id'])]}") for item in items]
-    rendered = [_inline(root, f"fn{n + 2}") for n in range(len(citations))]  # fn1 is the first, full citation
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}  # one pass: a search per entry is quadratic
+    entries = [_inline(by_id, f"ref-{ours[str(item['id'])]}") for item in items]
+    rendered = [_inline(by_id, f"fn{n + 2}") for n in range(len(citations))]  # fn1 is the first, full citation
     return entries, rendered
 
 
-def _inline(root: etree._Element, anchor: str) -> str:
+def _inline(by_id: dict[str, etree._Element], anchor: str) -> str:
     """Return the element with id `anchor` as sanitised inline XHTML."""
-    found = root.xpath(f"//*[@id='{anchor}']")
-    if not found:
+    el = by_id.get(anchor)
+    if el is None:
         raise PandocError(f"citeproc left out {anchor}")
-    el = found[0]
     for back in el.xpath(".//a[contains(@class, 'footnote-back')]"):
         back.drop_tree()
     for block in el.xpath(".//div | .//p"):
