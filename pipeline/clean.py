@@ -58,6 +58,9 @@ _PATHOLOGICAL = {
 }
 
 
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f]")  # C0 controls but tab, newline, form feed, return
+
+
 def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
     """Return the text of a source file, or None with the reason it is unusable.
 
@@ -82,7 +85,7 @@ def decode(source: SourceFile) -> tuple[str | None, list[Problem]]:
         problems = [Problem(source.name, "warning",
                             f"not valid UTF-8 (bad byte at offset {err.start}); "
                             "read as Windows-1252 — please re-save it as UTF-8")]
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(text, 0, 8192))
     if controls > 16:
         return None, [Problem(source.name, "error", "binary file, not Markdown text: skipped")]
     return text, problems
