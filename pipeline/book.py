@@ -79,6 +79,11 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     for alias, target in full_index.aliases.items():
         if target in external:
             external[alias] = external[target]
+    # The bibliography reads the notes' text, which resolving links leaves alone: it is asked for first, so
+    # an `each` that works in the background compiles it (citeproc) while the chapters resolve.
+    cited = [(f.chapter_id, f.title, f.file, [(n.label, n.id, n.text) for n in f.notes], f.citations)
+             for f in chosen]
+    compiling = each(compile_notes, [(cited, meta.csl_style, references or [])])
     titles = LinkIndex(index.chapters, index.aliases)  # what every link reads; the sections, what each names
     resolved = each(resolve_chapter, [(f, sections_named(f, index)) for f in chosen],
                     titles, sorted(images), external)
@@ -96,9 +101,7 @@ def assemble_book(fragments: list[Fragment], redirects: list[Article], images: d
     for chapter, fragment in zip(chapters, chosen):
         chapter.aliases = sorted(aliases.get(chapter.id, []))
         chapter.lang = chapter_language(chapter.title, fragment.lang, meta.language, meta.page_languages)
-    cited = [(c.id, c.title, c.file, [(n.label, n.id, n.text, n.html) for n in c.notes], f.citations)
-             for c, f in zip(chapters, chosen)]
-    (compiled,) = each(compile_notes, [(cited, meta.csl_style, references or [])])
+    (compiled,) = compiling
     bibliography, bib_counts, effects, found = compiled
     problems += found
     for note, (sources, html) in zip((note for chapter in chapters for note in chapter.notes), effects):
@@ -188,20 +191,19 @@ class Compiled(NamedTuple):
     problems: list[Problem]
 
 
-def compile_notes(cited: list[tuple[str, str, str, list[tuple[str, str, str, str]], list[tuple]]],
+def compile_notes(cited: list[tuple[str, str, str, list[tuple[str, str, str]], list[tuple]]],
                   style: str, references: list[dict]) -> Compiled:
     """compile_bibliography over exactly what it reads of the chapters: ids, titles, files, notes, their citations.
 
-    `cited` holds per chapter (id, title, file, [(label, id, text, html) per note], parsed citations per note).
+    `cited` holds per chapter (id, title, file, [(label, id, text) per note], parsed citations per note).
     """
     chapters = [Chapter(id=cid, title=title, file=file, html="", sections=[], categories=[],
-                        notes=[Note(label=label, id=nid, html=html, text=text) for label, nid, text, html in notes])
+                        notes=[Note(label=label, id=nid, html="", text=text) for label, nid, text in notes])
                 for cid, title, file, notes, _ in cited]
     problems: list[Problem] = []
     entries, counts = compile_bibliography(chapters, citations=[c[4] for c in cited], style=style,
                                            references=references, problems=problems)
-    effects = [(note.sources, None if note.html == old[3] else note.html)
-               for chapter, (_, _, _, notes, _) in zip(chapters, cited) for note, old in zip(chapter.notes, notes)]
+    effects = [(note.sources, note.html or None) for chapter in chapters for note in chapter.notes]
     return Compiled(entries, counts, effects, problems)
 
 

@@ -14,9 +14,10 @@ import importlib
 import json
 import pickle
 import time
-from pathlib import Path
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
+from pathlib import Path
 from typing import NamedTuple
 
 import luigi
@@ -257,8 +258,11 @@ class AssembleBook(_Cached):
             cited += converted.references
         images, references, cover, found = _book_inputs(Path(self.source), self.plan)
         meta = BookMeta(**self.plan.meta)
-        book = assemble_book(fragments, redirects, images, meta, problems + found, Selection(**self.plan.selection),
-                             references + cited, each=self.memo(self.plan.templates).each)
+        # Two threads: citeproc's pandoc formats the bibliography while this process resolves the chapters.
+        with ThreadPoolExecutor(2) as threads:
+            book = assemble_book(fragments, redirects, images, meta, problems + found,
+                                 Selection(**self.plan.selection), references + cited,
+                                 each=self.memo(self.plan.templates).through(threads.map))
         book.cover = cover
         self.save(book, started, summary=Summary.of(book))
 
