@@ -150,10 +150,7 @@ def _run(tasks: list[luigi.Task], args: argparse.Namespace) -> dict[str, set]:
     with progress(tasks, quiet=getattr(args, "quiet", False)):
         for attempt in range(attempts):
             result = luigi.build(tasks, workers=args.workers, detailed_summary=True, log_level="ERROR", **scheduler)
-            # The worker's record of (task, status, runnable): runnable is None where it reports a task it ran
-            # itself. (Luigi's own summary also counts a task another worker finished while this one was
-            # still scheduling: under luigid, it would be counted twice.)
-            history = result.worker._add_task_history
+            history = task_history(result)
             ran["completed"] |= {task for task, status, runnable in history if status == "DONE" and runnable is None}
             ran["already_done"] |= {task for task, status, _ in history if status == "DONE"} - ran["completed"]
             failed = {task for task, status, _ in history if status == "FAILED"} - ran["completed"]
@@ -163,6 +160,16 @@ def _run(tasks: list[luigi.Task], args: argparse.Namespace) -> dict[str, set]:
     if not all(t.complete() for t in tasks):
         raise BuildFailed("the build failed; previous outputs are untouched")
     return ran
+
+
+def task_history(result: luigi.execution_summary.LuigiRunResult) -> list[tuple[luigi.Task, str, object]]:
+    """The worker's record of what it did: (task, status, runnable), runnable None where it ran the task itself.
+
+    Luigi keeps it in a private attribute, read here alone (a test checks its
+    shape). Its own summary also counts a task another worker finished while
+    this one was still scheduling: under luigid, that would be counted twice.
+    """
+    return list(result.worker._add_task_history)
 
 
 @luigi.Task.event_handler(luigi.Event.FAILURE)

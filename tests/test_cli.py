@@ -11,11 +11,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import luigi
 import pytest
 
 from conftest import ROOT, build, digest
 from tasks import store
-from tasks.cli import main
+from tasks.cli import main, task_history
 
 PAGE = "# {0}\n\n## Part\n\nText about {0}.[^1]\n\n[^1]: Britannica: {0}\n"
 
@@ -197,3 +198,31 @@ def test_pdf_options_come_from_the_command_line_then_book_toml_then_the_defaults
         "duplex": False, "paper": "trade", "crop_marks": True}
     with pytest.raises(UsageError, match="--paper b5 is not a paper size"):
         load_config(small, None, None, paper="b5")
+
+
+class _Step(luigi.Task):
+    """A task of the canary below: done once its file is there."""
+
+    path = luigi.Parameter()
+    after = luigi.OptionalParameter(default=None)
+
+    def requires(self) -> list[luigi.Task]:
+        return [_Step(path=self.after)] if self.after else []
+
+    def output(self) -> luigi.LocalTarget:
+        return luigi.LocalTarget(self.path)
+
+    def run(self) -> None:
+        Path(self.path).write_text("done", encoding="utf-8")
+
+
+def test_luigis_task_history_still_tells_what_this_worker_ran(tmp_path: Path) -> None:
+    """Canary for task_history, which reads a private attribute of Luigi's worker."""
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    Path(first).write_text("done", encoding="utf-8")  # already done: reported, not run
+    result = luigi.build([_Step(path=second, after=first)], local_scheduler=True, detailed_summary=True,
+                         log_level="ERROR")
+    history = task_history(result)
+    ran = {task.path for task, status, runnable in history if status == "DONE" and runnable is None}
+    done = {task.path for task, status, _ in history if status == "DONE"}
+    assert ran == {second} and done == {first, second}

@@ -7,14 +7,18 @@ fast, that every patch is in force and still fits the code it changes.
 from __future__ import annotations
 
 import inspect
+import shutil
 import textwrap
+from pathlib import Path
 
 import pydyf
 import weasyprint
+from weasyprint import CSS, HTML
 from weasyprint import pdf as weasy_pdf
 from weasyprint.layout import block
 from weasyprint.pdf import fonts as weasy_fonts
 from weasyprint.pdf import tags as weasy_tags
+from weasyprint.text.fonts import FontConfiguration
 
 from pipeline.pdf import patches
 
@@ -114,3 +118,19 @@ def test_the_footnote_area_summed_note_by_note_is_the_one_weasyprint_lays_out(mo
     monkeypatch.setattr(layout.LayoutContext, "_update_footnote_area",
                         inspect.unwrap(layout.LayoutContext._update_footnote_area))
     assert _written(page, {}, PdfOptions(paper="a5"), None, title="")[0] == summed
+
+
+
+def test_the_private_attributes_read_are_still_there() -> None:
+    """page_type and take_font_folder read WeasyPrint's privates: a laid-out page's kind, a configuration's font copies."""
+    fonts = FontConfiguration()
+    face = next((Path(__file__).resolve().parent.parent / "templates" / "fonts").rglob("*Regular.woff"))
+    css = CSS(string="@font-face { font-family: t; src: url(%s) } @page { size: A6 } "
+                     "body { font-family: t } .b { break-before: right }" % face.as_uri(), font_config=fonts)
+    document = HTML(string="<p>one</p><p class=b>two</p>").render(stylesheets=[css], font_config=fonts)
+    kinds = [patches.page_type(page) for page in document.pages]
+    assert [(kind.side, kind.blank) for kind in kinds] == [("right", False), ("left", True), ("right", False)]
+    assert all(hasattr(kind, "name") and hasattr(kind, "groups") for kind in kinds)  # what folios read
+    folder = patches.take_font_folder(fonts)
+    assert folder and Path(folder).is_dir() and patches.take_font_folder(fonts) is None
+    shutil.rmtree(folder)

@@ -12,6 +12,7 @@ from .folios import _folio_kind
 from .notes import footnoted
 from .objects import Anchor, Bookmark, describe
 from .options import PAPERS, PdfOptions
+from .patches import page_type
 from .tables import fit_tables
 
 __all__ = ["CHUNK_CHARS", "RenderedChunk", "chunk_size", "chunk_view", "plan_chunks", "render_chunk", "render_view"]
@@ -124,8 +125,8 @@ def _render_unnumbered(job: tuple[str, dict[str, bytes], PdfOptions, str]) -> Re
     xhtml, images, options, title = job
     with _laid_out(xhtml, images, options, title=title, folios=False) as document:
         data, fonts = _write(document, options.variant)
-        folios = [_folio_kind(page._page_box.page_type) for page in document.pages]
-    if folios and document.pages[-1]._page_box.page_type.blank:
+        folios = [_folio_kind(page_type(page)) for page in document.pages]
+    if folios and page_type(document.pages[-1]).blank:
         # Footnotes pushed on from the page before: WeasyPrint calls the page blank at the end of a
         # document; in the book it is an ordinary page (its running heads are lost, its number is not).
         folios[-1] = "side"

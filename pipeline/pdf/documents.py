@@ -17,7 +17,7 @@ from weasyprint.text.fonts import FontConfiguration, get_hb_object_data
 from ..math import print_math
 from ..model import BookMeta
 from ..render import TEMPLATES, environment, rewrite_images, template_for
-from . import patches  # noqa: F401  (WeasyPrint is patched before anything is laid out)
+from .patches import take_font_folder  # (importing it patches WeasyPrint, before anything is laid out)
 from .fetch import IMAGE_SCHEME, BookFetcher
 from .objects import ANCHOR_SCHEME
 from .options import PAPERS, PdfOptions
@@ -62,7 +62,7 @@ class _Shared:
 
 def _remove_fonts(fonts: FontConfiguration) -> None:
     """Remove the folder WeasyPrint copied a font configuration's fonts to."""
-    folder, fonts._folder = getattr(fonts, "_folder", None), None  # WeasyPrint 70's name for it
+    folder = take_font_folder(fonts)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -75,7 +75,7 @@ def _shared() -> _Shared:
     global _SHARED
     if _SHARED is None or _SHARED.pid != os.getpid():
         if _SHARED is not None:  # the parent's: its folder is the parent's to remove, not this copy's finaliser
-            _SHARED.fonts._folder = None
+            take_font_folder(_SHARED.fonts)
         _SHARED = _Shared()
     return _SHARED
 

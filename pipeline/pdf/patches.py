@@ -19,6 +19,12 @@ when upstream changes what it relies on, or fixes what it works around:
   heights whenever no margin joins two notes, so each note is laid out once.
 - `_page_references`: pydyf 0.13.0 builds every page reference at each call
   (quadratic in a document's pages when tagging).
+
+Two private attributes are read here and nowhere else, for want of a public
+way: `page_type` (a laid-out page's kind: left or right, blank, its page group),
+which assembly needs to number pages across chunks, and `take_font_folder`
+(where a font configuration copied its fonts), so a long build does not
+leave a folder per chunk behind.
 """
 from __future__ import annotations
 
@@ -34,14 +40,16 @@ import weasyprint
 from fontTools.ttLib import TTFont
 from weasyprint import layout as _layout
 from weasyprint import pdf as _pdf
+from weasyprint.document import Page
 from weasyprint.formatting_structure import build as _build
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import LayoutContext
 from weasyprint.layout import block as _block
 from weasyprint.pdf import fonts as _fonts
 from weasyprint.pdf import tags as _tags
+from weasyprint.text.fonts import FontConfiguration
 
-__all__ = ["WEASYPRINT", "PYDYF", "EVICTING", "applied"]
+__all__ = ["WEASYPRINT", "PYDYF", "EVICTING", "applied", "page_type", "take_font_folder"]
 
 WEASYPRINT = "70"  # the major version the WeasyPrint patches were checked against
 PYDYF = "0.13.0"  # the version whose page_references is replaced
@@ -223,6 +231,17 @@ def _alone(context: LayoutContext, note: Box) -> tuple[float, float, float, floa
 
 
 applied: list[str] = []  # the patches in force, by name: the canary tests read it
+
+
+def page_type(page: Page) -> object:
+    """A laid-out page's kind (WeasyPrint's PageType: side, blank, name, groups), which its Page does not expose."""
+    return page._page_box.page_type
+
+
+def take_font_folder(fonts: FontConfiguration) -> str | None:
+    """The folder a font configuration copied its fonts to (None if none), now the caller's to remove."""
+    folder, fonts._folder = getattr(fonts, "_folder", None), None
+    return folder
 
 
 def _apply() -> None:
