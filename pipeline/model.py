@@ -10,6 +10,7 @@ builder can tell from an id alone which chapter file holds it.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -17,7 +18,7 @@ from operator import attrgetter
 
 __all__ = [
     "Problem", "SourceFile", "Article", "Fragment", "Section", "Note",
-    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "Each", "each", "each_through", "Call",
+    "Chapter", "Citation", "BibEntry", "Book", "BookMeta", "Part", "IndexEntry", "owner_of", "Each", "each", "each_through", "Call", "cores",
     "image_refs", "image_names",
 ]
 
@@ -265,6 +266,11 @@ Each = Callable[..., Iterable]
 def each(function: Callable[..., object], items: Sequence[tuple], *shared: object) -> list:
     """Return `function(*item, *shared)` for each item: the plain `Each`."""
     return [function(*item, *shared) for item in items]
+
+
+def cores() -> int:
+    """Return how many cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def each_through(mapper: Callable[..., Iterator]) -> Each:

@@ -30,7 +30,7 @@ import luigi
 
 from pipeline.config import KEYS, Config, paper_name, parse_config
 from pipeline.leftovers import describe
-from pipeline.model import Book
+from pipeline.model import Book, cores
 from pipeline.render import environment
 from pipeline.source import read_inside
 
@@ -409,7 +409,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--volume-pages", type=_pages, metavar="N",
                    help="print the PDF in volumes of at most N pages (OUT/SLUG.vol1.pdf, ...) "
                         "(default: [pdf] volume_pages)")
-    b.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
+    b.add_argument("--workers", type=int, default=cores(), help="parallel Luigi workers (default: one per core)")
     b.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     b.add_argument("--cache", help="cache folder (default: OUT/.cache)")
     b.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -422,7 +422,7 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="warnings fail the check too (exit status 1)")
     c.add_argument("--config", help="the book's configuration (default: SOURCE/book.toml)")
     c.add_argument("--cache", help="cache folder (default: a temporary one)")
-    c.add_argument("--workers", type=int, default=2, help="parallel Luigi workers (default: 2)")
+    c.add_argument("--workers", type=int, default=cores(), help="parallel Luigi workers (default: one per core)")
     c.add_argument("--scheduler-url", help="run under a luigid central scheduler at this URL")
     t = commands.add_parser("cite", help="parse notes (one per line) into CSL-JSON, one array per line")
     t.add_argument("file", nargs="?", default="-", help="notes in Markdown, one per line (default or -: standard input)")

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
-from ..model import Book, Each, each, each_through
+from ..model import Book, Each, cores, each, each_through
 from ..model import Part as BookPart
 from ..render import back_matter, body_matter, contents, render_chapter, render_part
 from .backmatter import split_section
@@ -219,11 +218,6 @@ def _render_adopted(indices: list[int]) -> RenderedChunk:
     assert _ADOPTED is not None
     book, options = _ADOPTED
     return render_chunk(book, indices, options)
-
-
-def cores() -> int:
-    """Return how many cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @contextmanager
