@@ -45,6 +45,7 @@ from weasyprint.formatting_structure import build as _build
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import LayoutContext
 from weasyprint.layout import block as _block
+from weasyprint.layout.page import PageType
 from weasyprint.pdf import fonts as _fonts
 from weasyprint.pdf import tags as _tags
 from weasyprint.text.fonts import FontConfiguration
@@ -233,7 +234,7 @@ def _alone(context: LayoutContext, note: Box) -> tuple[float, float, float, floa
 applied: list[str] = []  # the patches in force, by name: the canary tests read it
 
 
-def page_type(page: Page) -> object:
+def page_type(page: Page) -> PageType:
     """A laid-out page's kind (WeasyPrint's PageType: side, blank, name, groups), which its Page does not expose."""
     return page._page_box.page_type
 
